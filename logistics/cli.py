@@ -1,0 +1,122 @@
+"""The `bokflyt` command: plan, check, generate, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from logistics.errors import BokflytError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def next_monday(today: date) -> date:
+    """The Monday of the coming week (today + 1..7 days)."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bokflyt", description="Plan courier runs for reserved library items."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("plan", help="plan the courier runs of a horizon and write the plan files")
+    p.add_argument("--data", type=Path, required=True, help="scenario folder (CSV contract)")
+    p.add_argument("--start", type=_date, help="first day (default: the coming Monday)")
+    p.add_argument("--days", type=int, default=5, help="days in the horizon (default 5)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the plan files")
+    p.add_argument("--seconds", type=float, help="solver budget for the whole horizon")
+    p.add_argument("--seed", type=int, help="seed (default: settings.toml's)")
+    p.add_argument("--vans", type=Path, help="a vans.csv to use instead of the scenario's")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    c = sub.add_parser("check", help="check a plan against its data; exit 1 on any violation")
+    c.add_argument("--data", type=Path, required=True)
+    c.add_argument("--plan", type=Path, required=True)
+
+    g = sub.add_parser("generate", help="generate a week of demand for a scenario folder")
+    g.add_argument("--static", type=Path, required=True, help="folder with the static files")
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--start", type=_date, required=True)
+    g.add_argument("--days", type=int, default=5)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--scale", type=float, default=1.0)
+
+    b = sub.add_parser("bench", help="solve a public benchmark instance")
+    bsub = b.add_subparsers(dest="benchmark", required=True)
+    pd = bsub.add_parser("pdptw", help="a Li & Lim PDPTW instance; prints JSON")
+    pd.add_argument("file", type=Path)
+    pd.add_argument("--seconds", type=float, default=10.0)
+    pd.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "plan":
+            return _plan(args)
+        if args.command == "check":
+            from logistics.check import main_check
+
+            return main_check(args.data, args.plan)
+        if args.command == "generate":
+            from logistics.generate import generate_demand
+
+            summary = generate_demand(
+                args.static, args.out, args.start, args.days, args.seed, args.scale
+            )
+            print(summary)
+            return 0
+        if args.command == "bench":
+            from logistics.pdptw import read_li_lim, solve_li_lim
+
+            result = solve_li_lim(read_li_lim(args.file), args.seconds, workers=args.workers)
+            print(json.dumps(result, indent=2))
+            return 0
+    except BokflytError as exc:
+        print(f"bokflyt: {exc}", file=sys.stderr)
+        return 2
+    return 2  # pragma: no cover
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from logistics.load import load_scenario
+    from logistics.plan import write_plan
+    from logistics.planner import plan
+    from logistics.report import format_summary
+
+    data: Path = args.data
+    if args.vans is not None:
+        # The scenario with another vans.csv: a what-if without editing the folder.
+        tmp = Path(tempfile.mkdtemp(prefix="bokflyt-"))
+        shutil.copytree(data, tmp / data.name)
+        shutil.copyfile(args.vans, tmp / data.name / "vans.csv")
+        data = tmp / data.name
+    if args.days < 1:
+        print("bokflyt: --days must be at least 1", file=sys.stderr)
+        return 2
+    scenario = load_scenario(data)
+    start = args.start or next_monday(date.today())
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    result = plan(
+        scenario, start, args.days, seconds=args.seconds, seed=args.seed, progress=progress
+    )
+    write_plan(result, args.out)
+    print(format_summary(scenario, result, args.out))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""The values bokflyt plans with, in the library's own words.
+
+Times of day are minutes after midnight (int); dates are `datetime.date`; distances are km
+(float) in the data and metres (int) only at the solver boundary (see `routing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BranchKind(StrEnum):
+    LIBRARY = "library"
+    HUB = "hub"
+
+
+class ItemStatus(StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    IN_TRANSIT = "in_transit"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A service point: a member library or a hub where crates are re-sorted."""
+
+    branch_id: str
+    name: str
+    municipality: str
+    lat: float
+    lon: float
+    kind: BranchKind
+
+
+@dataclass(frozen=True)
+class OpeningInterval:
+    """Staffed hours on one weekday, when crates can be handed over; minutes after midnight."""
+
+    branch_id: str
+    weekday: int  # 0 = Monday
+    opens: int
+    closes: int
+
+
+@dataclass(frozen=True)
+class Van:
+    """A courier van: its depot, capacity in crates, daily shift (minutes) and running weekdays."""
+
+    van_id: str
+    depot_branch_id: str
+    capacity_crates: int
+    shift_start: int
+    shift_end: int
+    weekdays: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One physical copy, identified by its barcode."""
+
+    item_id: str
+    title_id: str
+    title: str
+    call_number: str
+    home_branch_id: str
+    current_branch_id: str
+    status: ItemStatus
+    due_date: date | None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A patron's hold on a title, to be collected at the pickup branch. No patron data."""
+
+    reservation_id: str
+    title_id: str
+    pickup_branch_id: str
+    placed_at: datetime
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """An item that must move without a reservation, e.g. a return going home."""
+
+    item_id: str
+    from_branch_id: str
+    to_branch_id: str
+    ready_at: datetime
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A date on which a branch (or every branch, branch_id '*') is closed."""
+
+    branch_id: str
+    day: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class Leg:
+    """Travel between two branches: km and minutes."""
+
+    km: float
+    minutes: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Planning parameters of a consortium, from settings.toml; every field has a default."""
+
+    items_per_crate: int = 20
+    stop_minutes: int = 5  # per stop, for parking and walking in
+    crate_minutes: int = 1  # per crate handed over
+    break_after_minutes: int = 300  # most minutes of work before a break
+    break_minutes: int = 30
+    solver_seconds: float = 10.0  # per planned day
+    seed: int = 1
+    # The pull rule: staff pull the reserved items of the day's pull list, printed at
+    # pull_list_at on each day the source branch is open; items are ready to travel
+    # pull_minutes after the branch opens that day.
+    pull_list_at: int = 8 * 60
+    pull_minutes: int = 60
+    # Patrons first: cost, in km, of one item waiting one more working day, by how many
+    # working days it has waited already (the last value repeats).
+    wait_cost_km: tuple[float, ...] = (8.0, 60.0, 120.0)
+    transfer_weight: float = 0.25  # a return going home weighs this much of a reservation
+    hub_credit: float = 0.25  # share of the waiting cost saved by a crate already at a hub
+    same_day_relay: bool = False  # crates may change vans at a hub on the same day
+    workers: int = 1  # parallel searches per day (processes)
+
+    def wait_cost(self, waited_days: int) -> float:
+        """Cost (km) of one more working day of waiting for an item that waited `waited_days`."""
+        costs = self.wait_cost_km
+        return costs[min(waited_days, len(costs) - 1)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything in one scenario folder, validated."""
+
+    name: str
+    branches: dict[str, Branch]
+    opening: tuple[OpeningInterval, ...]
+    vans: tuple[Van, ...]
+    items: dict[str, Item]
+    reservations: tuple[Reservation, ...]
+    transfers: tuple[Transfer, ...]
+    closures: tuple[Closure, ...]
+    settings: Settings
+    travel: dict[tuple[str, str], Leg] = field(repr=False)
+    travel_source: str = "roads"  # 'travel.csv', 'roads' or 'great-circle'

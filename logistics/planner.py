@@ -1,0 +1,554 @@
+"""Plan a horizon day by day: pack ready items in crates, route the day's vans, move crates.
+
+Each day with van runs is one routing problem (see `routing`), built from bundles of crates:
+- collect: the crates of a library, ready by a given time, go to the nearest transfer point
+  (a hub or a van depot) where they wait for a later run;
+- deliver: the crates waiting at a transfer point for a library go there.
+A collected crate whose destination the same van visits later that run is handed over there
+directly, the same day (each visit keeps minutes in hand for that). Leaving a bundle behind
+costs far more than any detour (patrons first), and more for every working day its items have
+waited (settings.wait_cost_km); after that the solver minimises km.
+
+Time unit of the routing problems built here: whole minutes after midnight of the day (travel
+minutes rounded up), distances in metres.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from logistics import routing
+from logistics.calendar import Calendar
+from logistics.model import BranchKind, Scenario, Van
+from logistics.plan import CrateLeg, Delivery, Plan, RouteRow, Unplanned
+from logistics.sourcing import Move, choose_copies
+
+Progress = Callable[[str], None]
+
+# Leaving a crate behind costs this much (km) on top of its patrons' waiting cost.
+LEAVE_CRATE_KM = 500.0
+
+
+@dataclass
+class _Crate:
+    """A crate while planning: where it is, from when it can leave, and its legs so far."""
+
+    crate_id: str
+    origin: str
+    destination: str
+    moves: list[Move]
+    location: str
+    ready_minute: int
+    legs: list[CrateLeg] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Bundle:
+    """Crates handed over together: collected at a branch, or taken from a transfer point."""
+
+    crates: tuple[_Crate, ...]
+    pick: int  # task ids in the day's routing problem
+    drop: int
+    collect: bool  # True: from a library to a transfer point; False: from a transfer point
+
+
+def transfer_points(scenario: Scenario) -> frozenset[str]:
+    """Where a crate may wait between runs: hubs and van depots."""
+    hubs = {b.branch_id for b in scenario.branches.values() if b.kind is BranchKind.HUB}
+    return frozenset(hubs | {v.depot_branch_id for v in scenario.vans})
+
+
+def runs_on(van: Van, day: date, calendar: Calendar) -> bool:
+    """A van runs on its weekdays, except on days closed for the whole consortium."""
+    return day.weekday() in van.weekdays and not calendar.is_closed("*", day)
+
+
+def plan(
+    scenario: Scenario,
+    start: date,
+    days: int,
+    *,
+    seconds: float | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Plan `days` days from `start`. `seconds` is the solver budget for the whole horizon
+    (default: settings.solver_seconds per day with van runs)."""
+    calendar = Calendar.of(scenario)
+    settings = scenario.settings
+    seed = settings.seed if seed is None else seed
+    say = progress or (lambda _: None)
+    sourcing = choose_copies(scenario, calendar, start, days)
+    horizon = [start + timedelta(days=k) for k in range(days)]
+    van_days = [d for d in horizon if any(runs_on(v, d, calendar) for v in scenario.vans)]
+    budget = settings.solver_seconds * len(van_days) if seconds is None else seconds
+    per_day = budget / len(van_days) if van_days else 0.0
+
+    pending: list[Move] = sorted(
+        sourcing.moves, key=lambda m: (m.ready_date, m.ready_minute, m.item_id)
+    )
+    waiting: list[_Crate] = []  # crates at transfer points
+    routes: list[RouteRow] = []
+    legs: list[CrateLeg] = []
+    deliveries: list[Delivery] = list(sourcing.on_the_spot)
+    solve_seconds = 0.0
+    started = time.monotonic()
+
+    for number, day in enumerate(horizon, start=1):
+        vans = [v for v in scenario.vans if runs_on(v, day, calendar)]
+        if not vans:
+            continue
+        fresh = _pack(scenario, day, [m for m in pending if m.ready_date <= day])
+        crates = fresh + waiting
+        if not crates:
+            continue
+        say(
+            f"day {number}/{days} {day.isoformat()}: {len(crates)} crates, "
+            f"{len(vans)} van(s), solving up to {per_day:.0f} s"
+        )
+        day_plan = _plan_day(scenario, calendar, day, vans, crates, per_day, seed)
+        solve_seconds += day_plan.seconds
+        routes.extend(day_plan.routes)
+        delivered_ids: set[str] = set()
+        waiting = []
+        for crate in crates:
+            if crate.legs and crate.legs[-1].day == day:
+                legs.extend(leg for leg in crate.legs if leg.day == day)
+            if crate.location == crate.destination:
+                last = crate.legs[-1]
+                for m in crate.moves:
+                    delivered_ids.add(m.item_id)
+                    deliveries.append(
+                        Delivery(
+                            m.item_id,
+                            m.reservation_id,
+                            m.from_branch_id,
+                            m.to_branch_id,
+                            crate.crate_id,
+                            m.ready_date,
+                            day,
+                            last.arrival,
+                            calendar.working_days_between(m.ready_date, day),
+                        )
+                    )
+            elif crate.legs:
+                waiting.append(crate)
+                delivered_ids.update(m.item_id for m in crate.moves)  # no longer pending
+        pending = [m for m in pending if m.item_id not in delivered_ids]
+        say(f"  {day_plan.summary} ({time.monotonic() - started:.0f} s so far)")
+
+    unplanned = list(sourcing.unplanned)
+    end = horizon[-1] if horizon else start
+    for m in pending:
+        if m.ready_date > end:
+            reason = "ready only after the planning horizon"
+        else:
+            reason = f"still waiting at {m.from_branch_id} at the end of the horizon"
+        unplanned.append(Unplanned(m.item_id, m.reservation_id, reason))
+    for crate in waiting:
+        reason = f"in crate {crate.crate_id} waiting at {crate.location} at the end of the horizon"
+        unplanned.extend(Unplanned(m.item_id, m.reservation_id, reason) for m in crate.moves)
+    return Plan(
+        start=start,
+        days=days,
+        routes=tuple(routes),
+        crates=tuple(sorted(legs, key=lambda c: (c.day, c.crate_id, c.leg))),
+        deliveries=tuple(sorted(deliveries, key=lambda d: d.item_id)),
+        unplanned=tuple(sorted(unplanned, key=lambda u: (u.reservation_id, u.item_id))),
+        solve_seconds=solve_seconds,
+    )
+
+
+def _pack(scenario: Scenario, day: date, ready: list[Move]) -> list[_Crate]:
+    """Crates per (source, destination) of items_per_crate items, earliest ready first."""
+    per = scenario.settings.items_per_crate
+    groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
+    for m in ready:
+        groups[(m.from_branch_id, m.to_branch_id)].append(m)
+    crates: list[_Crate] = []
+    for (src, dst), moves in sorted(groups.items()):
+        moves.sort(key=lambda m: (m.ready_date, m.ready_minute, m.item_id))
+        for k in range(0, len(moves), per):
+            chunk = moves[k : k + per]
+            ready_minute = max(m.ready_minute if m.ready_date == day else 0 for m in chunk)
+            crate_id = f"{day:%y%m%d}-{src}-{dst}-{k // per + 1}"
+            crates.append(_Crate(crate_id, src, dst, chunk, src, ready_minute))
+    return crates
+
+
+@dataclass(frozen=True)
+class _DayPlan:
+    routes: tuple[RouteRow, ...]
+    seconds: float
+    summary: str
+
+
+def _windows(
+    calendar: Calendar, branch: str, day: date, after: int, service: int
+) -> tuple[tuple[int, int], ...]:
+    """Allowed handling starts at a branch: staffed, from `after`, leaving time to finish."""
+    out = []
+    for opens, closes in calendar.windows(branch, day):
+        lo, hi = max(opens, after), closes - service
+        if lo <= hi:
+            out.append((lo, hi))
+    return tuple(out)
+
+
+def _plan_day(
+    scenario: Scenario,
+    calendar: Calendar,
+    day: date,
+    vans: list[Van],
+    crates: list[_Crate],
+    seconds: float,
+    seed: int,
+) -> _DayPlan:
+    """Route the day's vans: collect every library's crates to a transfer point and deliver the
+    crates waiting there; a crate whose destination the same van visits later goes direct."""
+    s = scenario.settings
+    places = sorted(scenario.branches)
+    index = {b: k for k, b in enumerate(places)}
+    distance = tuple(
+        tuple(round(scenario.travel[(a, b)].km * 1000) for b in places) for a in places
+    )
+    duration = tuple(
+        tuple(math.ceil(scenario.travel[(a, b)].minutes - 1e-9) for b in places) for a in places
+    )
+    points = transfer_points(scenario)
+    cm, stop = s.crate_minutes, s.stop_minutes
+    # Minutes kept at every visit of a branch for crates that may come direct from another.
+    direct_in: dict[str, int] = defaultdict(int)
+    for c in crates:
+        if c.location not in points:
+            direct_in[c.destination] += 1
+    chunk = max(1, min(v.capacity_crates for v in vans))
+
+    tasks: list[routing.Task] = []
+    pairs: list[tuple[int, int]] = []
+    choices: list[routing.Choice] = []
+    bundles: list[_Bundle] = []
+
+    def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
+        # The stop's minutes are part of each task's service: a break can then never fall
+        # inside a stop (the solver only keeps breaks off services).
+        n = len(group)
+        after = max(c.ready_minute for c in group)
+        pick_service = stop + n * cm + (direct_in[src] * cm if collect else 0)
+        drop_service = stop + n * cm + (0 if collect else direct_in[dst] * cm)
+        pick = _windows(calendar, src, day, after, pick_service)
+        drop = _windows(calendar, dst, day, 0, drop_service)
+        if not pick or not drop:
+            return
+        p, d = len(tasks), len(tasks) + 1
+        tasks.append(routing.Task(index[src], n, pick_service, pick))
+        tasks.append(routing.Task(index[dst], -n, drop_service, drop))
+        pairs.append((p, d))
+        penalty = sum(_priority(scenario, calendar, c, day) for c in group)
+        choices.append(routing.Choice((p,), penalty))
+        bundles.append(_Bundle(tuple(group), p, d, collect))
+
+    by_place: dict[tuple[str, str], list[_Crate]] = defaultdict(list)
+    for c in crates:
+        if c.location in points:
+            by_place[(c.location, c.destination)].append(c)  # deliver from the transfer point
+        else:
+            hub = _nearest_point(scenario, points, c.location, day, calendar)
+            if hub:
+                by_place[(c.location, hub)].append(c)
+    for (src, dst), group in sorted(by_place.items()):
+        group.sort(key=lambda c: (c.ready_minute, c.crate_id))
+        collect = src not in points
+        if collect:
+            parts = _by_ready_time(group, calendar.windows(src, day), s.pull_minutes)
+        else:
+            parts = [group]
+        for part in parts:
+            for k in range(0, len(part), chunk):
+                if part[k : k + chunk]:
+                    add_bundle(part[k : k + chunk], src, dst, collect)
+
+    if not tasks:
+        return _DayPlan((), 0.0, "nothing can be handed over today")
+    vehicles = tuple(
+        routing.Vehicle(
+            start_location=index[v.depot_branch_id],
+            end_location=index[v.depot_branch_id],
+            capacity=v.capacity_crates,
+            shift=(v.shift_start, v.shift_end),
+            break_after=s.break_after_minutes,
+            break_duration=s.break_minutes,
+        )
+        for v in vans
+    )
+    problem = routing.RoutingProblem(
+        distance=distance,
+        duration=duration,
+        tasks=tuple(tasks),
+        pairs=tuple(pairs),
+        vehicles=vehicles,
+        choices=tuple(choices),
+    )
+    solution = routing.solve(problem, seconds=seconds, seed=seed, workers=s.workers)
+    rows, row_of_task = _route_rows(scenario, calendar, day, vans, problem, solution)
+    later_stops = _later_stops(rows)
+    for bundle in bundles:
+        if bundle.pick not in row_of_task:
+            continue
+        a, b = row_of_task[bundle.pick], row_of_task[bundle.drop]
+        for crate in bundle.crates:
+            end = b
+            if bundle.collect:
+                # Same van, later stop at the destination: hand it over there, today.
+                direct = later_stops.get((a.van_id, a.seq, crate.destination))
+                if direct is not None:
+                    end = direct
+            assert a.departure is not None and end.arrival is not None
+            crate.legs.append(
+                CrateLeg(
+                    crate.crate_id,
+                    crate.origin,
+                    crate.destination,
+                    len(crate.moves),
+                    len(crate.legs) + 1,
+                    day,
+                    a.van_id,
+                    a.branch_id,
+                    end.branch_id,
+                    a.departure,
+                    end.arrival,
+                )
+            )
+            crate.location = end.branch_id
+    rows = _recount(rows, crates, day)
+    km = sum(r.km_from_prev for r in rows)
+    delivered = sum(1 for c in crates if c.location == c.destination)
+    summary = (
+        f"{len({r.van_id for r in rows})} run(s), {km:.0f} km, {delivered}/{len(crates)} "
+        f"crates delivered, {solution.seconds:.1f} s"
+    )
+    return _DayPlan(tuple(rows), solution.seconds, summary)
+
+
+# A collection takes the crates ready by then; later ones go in the next of these bundles.
+BUNDLE_HOURS = 2
+
+
+def _by_ready_time(
+    group: list[_Crate], windows: tuple[tuple[int, int], ...], pull_minutes: int
+) -> list[list[_Crate]]:
+    """Crates of one branch in bundles by ready time: ready after the morning pull, then every
+    BUNDLE_HOURS; crates ready after the branch closes wait for tomorrow."""
+    if not windows:
+        return []
+    cut = windows[0][0] + pull_minutes
+    closes = windows[-1][1]
+    parts: list[list[_Crate]] = []
+    rest = sorted(group, key=lambda c: (c.ready_minute, c.crate_id))
+    while rest and cut < closes:
+        parts.append([c for c in rest if c.ready_minute <= cut])
+        rest = [c for c in rest if c.ready_minute > cut]
+        cut += BUNDLE_HOURS * 60
+    return [p for p in parts if p]
+
+
+def _later_stops(rows: list[RouteRow]) -> dict[tuple[str, int, str], RouteRow]:
+    """(van, seq, branch) -> the first row after seq where that van stops at that branch."""
+    out: dict[tuple[str, int, str], RouteRow] = {}
+    by_van: dict[str, list[RouteRow]] = defaultdict(list)
+    for r in rows:
+        by_van[r.van_id].append(r)
+    for van, run in by_van.items():
+        stops = [r for r in run if r.kind in ("stop", "end")]
+        for r in run:
+            for later in stops:
+                if later.seq > r.seq:
+                    out.setdefault((van, r.seq, later.branch_id), later)
+    return out
+
+
+def _recount(rows: list[RouteRow], crates: list[_Crate], day: date) -> list[RouteRow]:
+    """Crates on and off and the load of every row, from the crate legs of the day."""
+    on: dict[tuple[str, int], int] = defaultdict(int)
+    off: dict[tuple[str, int], int] = defaultdict(int)
+    seq_of = {(r.van_id, r.branch_id, r.departure): r.seq for r in rows if r.kind != "end"}
+    seq_in = {(r.van_id, r.branch_id, r.arrival): r.seq for r in rows if r.kind != "start"}
+    for c in crates:
+        for leg in c.legs:
+            if leg.day != day:
+                continue
+            on[(leg.van_id, seq_of[(leg.van_id, leg.leg_from_branch_id, leg.departure)])] += 1
+            off[(leg.van_id, seq_in[(leg.van_id, leg.leg_to_branch_id, leg.arrival)])] += 1
+    out: list[RouteRow] = []
+    load = 0
+    for r in rows:
+        if r.kind == "start":
+            load = 0
+        key = (r.van_id, r.seq)
+        load += on[key] - off[key]
+        out.append(replace(r, crates_on=on[key], crates_off=off[key], load_after=load))
+    return out
+
+
+def _priority(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
+    """Penalty (metres) for leaving a crate today: patrons first, so far above any detour,
+    and higher for every working day its items have waited already."""
+    s = scenario.settings
+    total = 0.0
+    for m in crate.moves:
+        waited = calendar.working_days_between(m.ready_date, day)
+        weight = 1.0 if m.reservation_id else s.transfer_weight
+        total += weight * s.wait_cost(waited)
+    return round((LEAVE_CRATE_KM + total) * 1000)
+
+
+def _nearest_point(
+    scenario: Scenario, points: frozenset[str], branch: str, day: date, calendar: Calendar
+) -> str:
+    """The transfer point open today that is nearest (km) to a branch."""
+    best: tuple[float, str] | None = None
+    for p in sorted(points - {branch}):
+        if not calendar.windows(p, day):
+            continue
+        key = (scenario.travel[(branch, p)].km, p)
+        if best is None or key < best:
+            best = key
+    return "" if best is None else best[1]
+
+
+def _route_rows(
+    scenario: Scenario,
+    calendar: Calendar,
+    day: date,
+    vans: list[Van],
+    problem: routing.RoutingProblem,
+    solution: routing.RoutingSolution,
+) -> tuple[list[RouteRow], dict[int, RouteRow]]:
+    """The runs as routes.csv rows, and the row at which each performed task happens."""
+    places = sorted(scenario.branches)
+    rows: list[RouteRow] = []
+    row_of_task: dict[int, RouteRow] = {}
+    for route in solution.routes:
+        van = vans[route.vehicle]
+        groups = _stop_groups(scenario, calendar, day, problem, route, places)
+        depot = van.depot_branch_id
+        # (branch, arrival, departure, tasks); start/end merge depot handovers at either end
+        first_is_depot = bool(groups) and groups[0][0] == depot
+        last_is_depot = len(groups) > int(first_is_depot) and groups[-1][0] == depot
+        start_group = groups.pop(0) if first_is_depot else (depot, None, route.departure, [])
+        end_group = groups.pop() if last_is_depot else (depot, route.arrival, None, [])
+        seq_rows: list[tuple[str, str, int | None, int | None, list[int]]] = [
+            ("start", depot, None, start_group[2], start_group[3]),
+            *(("stop", g[0], g[1], g[2], g[3]) for g in groups),
+            ("end", depot, end_group[1], None, end_group[3]),
+        ]
+        breaks = sorted(route.breaks)
+        load = 0
+        prev_branch = depot
+        prev_departure = seq_rows[0][3] or 0
+        out: list[RouteRow] = []
+        for kind, branch, arrival, departure, task_ids in seq_rows:
+            if kind != "start":
+                while breaks and arrival is not None and breaks[0][0] < arrival:
+                    b_start, b_end = breaks.pop(0)
+                    # A break the solver put inside the leaving time of a stop starts after it.
+                    length = b_end - b_start
+                    b_start = max(b_start, prev_departure)
+                    out.append(
+                        RouteRow(
+                            day,
+                            van.van_id,
+                            len(out) + 1,
+                            "break",
+                            "",
+                            b_start,
+                            b_start + length,
+                            0,
+                            0,
+                            load,
+                            0.0,
+                        )
+                    )
+                    prev_departure = b_start + length
+            off = sum(1 for t in task_ids if problem.tasks[t].demand < 0)
+            on = sum(1 for t in task_ids if problem.tasks[t].demand > 0)
+            load += on - off
+            km = scenario.travel[(prev_branch, branch)].km if kind != "start" else 0.0
+            row = RouteRow(
+                day,
+                van.van_id,
+                len(out) + 1,
+                kind,
+                branch,
+                arrival,
+                departure,
+                off,
+                on,
+                load,
+                round(km, 1),
+            )
+            out.append(row)
+            for t in task_ids:
+                row_of_task[t] = row
+            prev_branch = branch
+            if departure is not None:
+                prev_departure = departure
+        rows.extend(out)
+    return rows, row_of_task
+
+
+def _stop_groups(
+    scenario: Scenario,
+    calendar: Calendar,
+    day: date,
+    problem: routing.RoutingProblem,
+    route: routing.Route,
+    places: list[str],
+) -> list[tuple[str, int | None, int | None, list[int]]]:
+    """Consecutive visits at one branch within one staffed window and without a long wait:
+    (branch, arrival, departure, tasks)."""
+    s = scenario.settings
+    calendar_windows: dict[str, tuple[tuple[int, int], ...]] = {}
+    groups: list[tuple[str, int | None, int | None, list[int]]] = []
+    current: list[routing.Visit] = []
+
+    def window_of(branch: str, minute: int) -> int:
+        spans = calendar_windows.get(branch, ())
+        for k, (opens, closes) in enumerate(spans):
+            if opens <= minute <= closes:
+                return k
+        return -1
+
+    def close() -> None:
+        if not current:
+            return
+        branch = places[problem.tasks[current[0].task].location]
+        last = current[-1]
+        departure = last.start + problem.tasks[last.task].service
+        groups.append((branch, current[0].start, departure, [v.task for v in current]))
+        current.clear()
+
+    for visit in route.visits:
+        branch = places[problem.tasks[visit.task].location]
+        if branch not in calendar_windows:
+            calendar_windows[branch] = calendar.windows(branch, day)
+        if current:
+            prev = current[-1]
+            prev_branch = places[problem.tasks[prev.task].location]
+            prev_end = prev.start + problem.tasks[prev.task].service
+            # A break taken while waiting between two handovers splits them into two stops.
+            pause = sum(b - a for a, b in route.breaks if prev_end <= a < visit.start)
+            if (
+                prev_branch != branch
+                or window_of(branch, prev.start) != window_of(branch, visit.start)
+                or (visit.start - prev_end >= s.stop_minutes + pause and visit.start > prev_end)
+            ):
+                close()
+        current.append(visit)
+    close()
+    return groups
