@@ -133,6 +133,9 @@ class Settings:
     hub_credit: float = 0.25  # share of the waiting cost saved by a crate already at a hub
     same_day_relay: bool = False  # crates may change vans at a hub on the same day
     workers: int = 1  # parallel searches per day (processes)
+    # Stop each day's search after this many solutions (0: only the time limit). With a limit
+    # that is reached before the time limit, plans repeat exactly for the same seed.
+    solution_limit: int = 0
 
     def wait_cost(self, waited_days: int) -> float:
         """Cost (km) of one more working day of waiting for an item that waited `waited_days`."""

@@ -294,7 +294,13 @@ def _plan_day(
         vehicles=vehicles,
         choices=tuple(choices),
     )
-    solution = routing.solve(problem, seconds=seconds, seed=seed, workers=s.workers)
+    solution = routing.solve(
+        problem,
+        seconds=seconds,
+        seed=seed,
+        workers=s.workers,
+        solution_limit=s.solution_limit or None,
+    )
     rows, row_of_task = _route_rows(scenario, calendar, day, vans, problem, solution)
     later_stops = _later_stops(rows)
     for bundle in bundles:
@@ -512,7 +518,6 @@ def _stop_groups(
 ) -> list[tuple[str, int | None, int | None, list[int]]]:
     """Consecutive visits at one branch within one staffed window and without a long wait:
     (branch, arrival, departure, tasks)."""
-    s = scenario.settings
     calendar_windows: dict[str, tuple[tuple[int, int], ...]] = {}
     groups: list[tuple[str, int | None, int | None, list[int]]] = []
     current: list[routing.Visit] = []
@@ -542,11 +547,11 @@ def _stop_groups(
             prev_branch = places[problem.tasks[prev.task].location]
             prev_end = prev.start + problem.tasks[prev.task].service
             # A break taken while waiting between two handovers splits them into two stops.
-            pause = sum(b - a for a, b in route.breaks if prev_end <= a < visit.start)
+            pause = any(prev_end <= a < visit.start for a, _ in route.breaks)
             if (
                 prev_branch != branch
                 or window_of(branch, prev.start) != window_of(branch, visit.start)
-                or (visit.start - prev_end >= s.stop_minutes + pause and visit.start > prev_end)
+                or pause
             ):
                 close()
         current.append(visit)

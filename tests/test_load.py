@@ -1,0 +1,82 @@
+"""Loading a scenario: the bundled data loads, and bad input is rejected with where and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from logistics.errors import DataErrors
+from logistics.load import load_scenario, parse_hhmm
+from tests.conftest import BUNDLED, TINY, write_scenario
+
+
+def _errors(folder: Path) -> list[str]:
+    with pytest.raises(DataErrors) as caught:
+        load_scenario(folder)
+    return [str(e) for e in caught.value.errors]
+
+
+def test_bundled_scenario_loads_with_roads() -> None:
+    """The bundled consortium loads, travel comes from its road graph and is symmetric."""
+    s = load_scenario(BUNDLED)
+    assert len(s.branches) == 16 and s.travel_source == "roads"
+    assert s.travel[("LIN", "NOR")].km == pytest.approx(s.travel[("NOR", "LIN")].km)
+    assert 18 < s.travel[("LIN", "NOR")].km < 30
+
+
+def test_travel_csv_is_the_truth(tiny: Path) -> None:
+    """With travel.csv, its km and minutes are used as given."""
+    s = load_scenario(tiny)
+    assert s.travel_source == "travel.csv"
+    assert s.travel[("AAA", "BBB")].km == 24 and s.travel[("AAA", "BBB")].minutes == 22
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("vans.csv", "V1,HUB,10", "V1,NOPE,10", "vans.csv, row 2, column depot_branch_id, value 'NOPE': unknown branch"),
+        ("vans.csv", "V1,HUB,10", "V1,HUB,-3", "vans.csv, row 2, column capacity_crates, value '-3': must be greater than 0"),
+        ("vans.csv", "07:00,16:00", "7h,16:00", "vans.csv, row 2, column shift_start, value '7h': expected a time HH:MM"),
+        ("items.csv", "I2,T2", "I1,T2", "items.csv, row 3, column item_id, value 'I1': duplicate id (first on row 2)"),
+        ("opening_hours.csv", "branch_id,weekday", "branch,weekday", "opening_hours.csv, row 1: missing column(s) branch_id"),
+        ("reservations.csv", "2026-11-27T12:00", "27/11/2026", "reservations.csv, row 2, column placed_at, value '27/11/2026'"),
+        ("items.csv", "AAA,on_loan", "AAA,lost", "items.csv, row 5, column status, value 'lost': expected one of"),
+    ],
+)  # fmt: skip
+def test_bad_input_names_file_row_column_value(
+    tmp_path: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    """Each kind of bad input gives one message naming file, row, column and value."""
+    files = dict(TINY)
+    assert old in files[file]
+    files[file] = files[file].replace(old, new, 1)
+    messages = _errors(write_scenario(tmp_path / "bad", files))
+    assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    """Two unrelated mistakes in two files are both reported."""
+    files = dict(TINY)
+    files["vans.csv"] = files["vans.csv"].replace("V1,HUB,10", "V1,HUB,0")
+    files["transfers.csv"] = files["transfers.csv"].replace("I5,AAA", "I9,AAA")
+    messages = _errors(write_scenario(tmp_path / "bad", files))
+    assert len(messages) == 2
+    assert any("vans.csv" in m for m in messages) and any("transfers.csv" in m for m in messages)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    """A required file that is absent is named."""
+    files = {k: v for k, v in TINY.items() if k != "vans.csv"}
+    assert any(
+        "vans.csv: required file is missing" in m
+        for m in _errors(write_scenario(tmp_path / "x", files))
+    )
+
+
+def test_parse_hhmm() -> None:
+    """Times parse to minutes; 24:00 closes a day; 25:00 and 9:5 do not parse."""
+    assert parse_hhmm("08:30") == 510 and parse_hhmm("24:00") == 1440
+    for bad in ("25:00", "9:5", "noon", "12:60"):
+        with pytest.raises(ValueError):
+            parse_hhmm(bad)

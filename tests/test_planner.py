@@ -1,0 +1,87 @@
+"""The planner: plans that the independent checker accepts, on tiny and on consortium data."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from logistics.check import check_plan, check_plan_folder
+from logistics.generate import generate_demand
+from logistics.load import load_scenario
+from logistics.plan import write_plan
+from logistics.planner import plan
+from tests.conftest import BUNDLED
+
+MONDAY = date(2026, 11, 30)
+
+
+def _plan_and_check(folder: Path, out: Path, days: int, seconds: float):  # type: ignore[no-untyped-def]
+    scenario = load_scenario(folder)
+    result = plan(scenario, MONDAY, days, seconds=seconds)
+    write_plan(result, out)
+    _, violations = check_plan_folder(scenario, out)
+    assert violations == [], "\n".join(f"{v.rule} {v.where}: {v.message}" for v in violations)
+    return scenario, result
+
+
+def test_tiny_week_delivers_everything_it_can(tiny: Path, tmp_path: Path) -> None:
+    """On the tiny consortium every available copy and the return are delivered, by date."""
+    _scenario, result = _plan_and_check(tiny, tmp_path / "plan", days=3, seconds=3)
+    delivered = {d.reservation_id or d.item_id: d for d in result.deliveries}
+    # R1..R3 move between libraries; the return I5 goes home; R5's copy is at its pickup branch.
+    assert {"R1", "R2", "R3", "I5", "R5"} <= set(delivered)
+    assert delivered["R5"].crate_id == "" and delivered["R5"].transit_days == 0
+    for key in ("R1", "R2", "R3", "I5"):
+        assert delivered[key].crate_id and delivered[key].delivered_date <= date(2026, 12, 1)
+    # R4's only copy is on loan: reported, with its due date.
+    (r4,) = [u for u in result.unplanned if u.reservation_id == "R4"]
+    assert "no available copy" in r4.reason and "2026-12-10" in r4.reason
+
+
+def test_nothing_planned_when_no_van_runs(tiny: Path, tmp_path: Path) -> None:
+    """A van that runs on no day of the horizon moves nothing, and every move is reported."""
+    vans = (tiny / "vans.csv").read_text().replace("mon;tue;wed;thu;fri", "sat")
+    (tiny / "vans.csv").write_text(vans)
+    _scenario, result = _plan_and_check(tiny, tmp_path / "plan", days=2, seconds=1)
+    assert result.routes == () and result.crates == ()
+    waiting = {u.reservation_id or u.item_id for u in result.unplanned}
+    assert {"R1", "R2", "R3", "I5", "R4"} <= waiting
+
+
+def test_same_seed_same_plan_with_a_solution_limit(tiny: Path, tmp_path: Path) -> None:
+    """With a solution limit reached before the time limit, two runs give the same plan."""
+    scenario = load_scenario(tiny)
+    scenario = dataclasses.replace(
+        scenario, settings=dataclasses.replace(scenario.settings, solution_limit=50)
+    )
+    a = plan(scenario, MONDAY, 2, seconds=10, seed=3)
+    b = plan(scenario, MONDAY, 2, seconds=10, seed=3)
+    assert a.routes == b.routes and a.crates == b.crates and a.deliveries == b.deliveries
+    assert check_plan(scenario, a) == []
+
+
+@pytest.mark.parametrize(
+    ("vans", "seed", "scale"),
+    [("vans_two_daily.csv", 1, 1.0), ("vans.csv", 7, 0.6)],
+)
+def test_consortium_days_pass_the_checker(
+    tmp_path: Path, vans: str, seed: int, scale: float
+) -> None:
+    """Two days of the consortium (bundled and freshly generated demand) pass the checker and
+    account for every reservation and transfer."""
+    folder = tmp_path / "scenario"
+    if seed == 1:
+        shutil.copytree(BUNDLED, folder)
+    else:
+        generate_demand(BUNDLED, folder, MONDAY, days=2, seed=seed, scale=scale)
+    shutil.copyfile(BUNDLED / vans, folder / "vans.csv")
+    scenario, result = _plan_and_check(folder, tmp_path / "plan", days=2, seconds=6)
+    accounted = {d.reservation_id for d in result.deliveries} | {
+        u.reservation_id for u in result.unplanned
+    }
+    assert {r.reservation_id for r in scenario.reservations} <= accounted
+    assert result.summary()["items_moved"] > 10
