@@ -235,14 +235,12 @@ def _plan_day(
     bundles: list[_Bundle] = []
 
     def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
-        # The stop's minutes are part of each task's service: a break can then never fall
-        # inside a stop (the solver only keeps breaks off services).
         n = len(group)
         after = max(c.ready_minute for c in group)
-        pick_service = stop + n * cm + (direct_in[src] * cm if collect else 0)
-        drop_service = stop + n * cm + (0 if collect else direct_in[dst] * cm)
-        pick = _windows(calendar, src, day, after, pick_service)
-        drop = _windows(calendar, dst, day, 0, drop_service)
+        pick_service = n * cm + (direct_in[src] * cm if collect else 0)
+        drop_service = n * cm + (0 if collect else direct_in[dst] * cm)
+        pick = _windows(calendar, src, day, after, pick_service + stop)
+        drop = _windows(calendar, dst, day, 0, drop_service + stop)
         if not pick or not drop:
             return
         p, d = len(tasks), len(tasks) + 1
@@ -281,7 +279,9 @@ def _plan_day(
             end_location=index[v.depot_branch_id],
             capacity=v.capacity_crates,
             shift=(v.shift_start, v.shift_end),
-            break_after=s.break_after_minutes,
+            # A break inside a stop's leaving minutes is written after the stop, up to
+            # stop_minutes later than the solver put it: keep that much in hand.
+            break_after=max(1, s.break_after_minutes - s.stop_minutes),
             break_duration=s.break_minutes,
         )
         for v in vans
@@ -293,6 +293,7 @@ def _plan_day(
         pairs=tuple(pairs),
         vehicles=vehicles,
         choices=tuple(choices),
+        stop_time=stop,
     )
     solution = routing.solve(
         problem,
@@ -534,7 +535,7 @@ def _stop_groups(
             return
         branch = places[problem.tasks[current[0].task].location]
         last = current[-1]
-        departure = last.start + problem.tasks[last.task].service
+        departure = last.start + problem.tasks[last.task].service + problem.stop_time
         groups.append((branch, current[0].start, departure, [v.task for v in current]))
         current.clear()
 
