@@ -131,7 +131,7 @@ class Settings:
     wait_cost_km: tuple[float, ...] = (8.0, 60.0, 120.0)
     transfer_weight: float = 0.25  # a return going home weighs this much of a reservation
     hub_credit: float = 0.25  # share of the waiting cost saved by a crate already at a hub
-    same_day_relay: bool = False  # crates may change vans at a hub on the same day
+    same_day_relay: bool = True  # crates may change vans at a hub on the same day
     workers: int = 1  # parallel searches per day (processes)
     # Stop each day's search after this many solutions (0: only the time limit). With a limit
     # that is reached before the time limit, plans repeat exactly for the same seed.

@@ -19,13 +19,14 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from logistics import routing
 from logistics.calendar import Calendar
 from logistics.model import BranchKind, Scenario, Van
 from logistics.plan import CrateLeg, Delivery, Plan, RouteRow, Unplanned
+from logistics.schedule import Stop, handling, time_run
 from logistics.sourcing import Move, choose_copies
 
 Progress = Callable[[str], None]
@@ -137,6 +138,7 @@ def plan(
                         )
                     )
             elif crate.legs:
+                crate.ready_minute = 0  # at a transfer point from the next morning on
                 waiting.append(crate)
                 delivered_ids.update(m.item_id for m in crate.moves)  # no longer pending
         pending = [m for m in pending if m.item_id not in delivered_ids]
@@ -222,11 +224,6 @@ def _plan_day(
     )
     points = transfer_points(scenario)
     cm, stop = s.crate_minutes, s.stop_minutes
-    # Minutes kept at every visit of a branch for crates that may come direct from another.
-    direct_in: dict[str, int] = defaultdict(int)
-    for c in crates:
-        if c.location not in points:
-            direct_in[c.destination] += 1
     chunk = max(1, min(v.capacity_crates for v in vans))
 
     tasks: list[routing.Task] = []
@@ -237,8 +234,8 @@ def _plan_day(
     def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
         n = len(group)
         after = max(c.ready_minute for c in group)
-        pick_service = n * cm + (direct_in[src] * cm if collect else 0)
-        drop_service = n * cm + (0 if collect else direct_in[dst] * cm)
+        pick_service = n * cm
+        drop_service = n * cm
         pick = _windows(calendar, src, day, after, pick_service + stop)
         drop = _windows(calendar, dst, day, 0, drop_service + stop)
         if not pick or not drop:
@@ -302,20 +299,21 @@ def _plan_day(
         workers=s.workers,
         solution_limit=s.solution_limit or None,
     )
-    rows, row_of_task = _route_rows(scenario, calendar, day, vans, problem, solution)
-    later_stops = _later_stops(rows)
-    for bundle in bundles:
-        if bundle.pick not in row_of_task:
-            continue
-        a, b = row_of_task[bundle.pick], row_of_task[bundle.drop]
-        for crate in bundle.crates:
-            end = b
-            if bundle.collect:
-                # Same van, later stop at the destination: hand it over there, today.
-                direct = later_stops.get((a.van_id, a.seq, crate.destination))
-                if direct is not None:
-                    end = direct
-            assert a.departure is not None and end.arrival is not None
+    crates_by_id = {c.crate_id: c for c in crates}
+    runs, legs = _runs(scenario, day, vans, problem, solution, bundles, calendar)
+    order = {van.van_id: van for van in vans}
+    timing = _Timing(scenario, calendar, day, order, runs)
+    dropped = timing.settle(legs)
+    for crate in sorted(
+        (crates_by_id[cid] for cid, path in legs.items() if _via_point(crates_by_id[cid], path)),
+        key=lambda c: (-_priority(scenario, calendar, c, day), c.crate_id),
+    ):
+        timing.improve(crate, legs)
+    rows = timing.rows()
+    for cid, path in legs.items():
+        crate = crates_by_id[cid]
+        for van_id, load_at, unload_at in path:
+            assert load_at.departure is not None and unload_at.arrival is not None
             crate.legs.append(
                 CrateLeg(
                     crate.crate_id,
@@ -324,20 +322,23 @@ def _plan_day(
                     len(crate.moves),
                     len(crate.legs) + 1,
                     day,
-                    a.van_id,
-                    a.branch_id,
-                    end.branch_id,
-                    a.departure,
-                    end.arrival,
+                    van_id,
+                    load_at.branch,
+                    unload_at.branch,
+                    load_at.departure,
+                    unload_at.arrival,
                 )
             )
-            crate.location = end.branch_id
-    rows = _recount(rows, crates, day)
+            crate.location = unload_at.branch
+    if dropped:
+        say_dropped = f", {dropped} crate(s) left for a schedule the solver's times did not keep"
+    else:
+        say_dropped = ""
     km = sum(r.km_from_prev for r in rows)
     delivered = sum(1 for c in crates if c.location == c.destination)
     summary = (
         f"{len({r.van_id for r in rows})} run(s), {km:.0f} km, {delivered}/{len(crates)} "
-        f"crates delivered, {solution.seconds:.1f} s"
+        f"crates delivered, {solution.seconds:.1f} s{say_dropped}"
     )
     return _DayPlan(tuple(rows), solution.seconds, summary)
 
@@ -362,44 +363,6 @@ def _by_ready_time(
         rest = [c for c in rest if c.ready_minute > cut]
         cut += BUNDLE_HOURS * 60
     return [p for p in parts if p]
-
-
-def _later_stops(rows: list[RouteRow]) -> dict[tuple[str, int, str], RouteRow]:
-    """(van, seq, branch) -> the first row after seq where that van stops at that branch."""
-    out: dict[tuple[str, int, str], RouteRow] = {}
-    by_van: dict[str, list[RouteRow]] = defaultdict(list)
-    for r in rows:
-        by_van[r.van_id].append(r)
-    for van, run in by_van.items():
-        stops = [r for r in run if r.kind in ("stop", "end")]
-        for r in run:
-            for later in stops:
-                if later.seq > r.seq:
-                    out.setdefault((van, r.seq, later.branch_id), later)
-    return out
-
-
-def _recount(rows: list[RouteRow], crates: list[_Crate], day: date) -> list[RouteRow]:
-    """Crates on and off and the load of every row, from the crate legs of the day."""
-    on: dict[tuple[str, int], int] = defaultdict(int)
-    off: dict[tuple[str, int], int] = defaultdict(int)
-    seq_of = {(r.van_id, r.branch_id, r.departure): r.seq for r in rows if r.kind != "end"}
-    seq_in = {(r.van_id, r.branch_id, r.arrival): r.seq for r in rows if r.kind != "start"}
-    for c in crates:
-        for leg in c.legs:
-            if leg.day != day:
-                continue
-            on[(leg.van_id, seq_of[(leg.van_id, leg.leg_from_branch_id, leg.departure)])] += 1
-            off[(leg.van_id, seq_in[(leg.van_id, leg.leg_to_branch_id, leg.arrival)])] += 1
-    out: list[RouteRow] = []
-    load = 0
-    for r in rows:
-        if r.kind == "start":
-            load = 0
-        key = (r.van_id, r.seq)
-        load += on[key] - off[key]
-        out.append(replace(r, crates_on=on[key], crates_off=off[key], load_after=load))
-    return out
 
 
 def _priority(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
@@ -428,85 +391,176 @@ def _nearest_point(
     return "" if best is None else best[1]
 
 
-def _route_rows(
+_Leg = tuple[str, Stop, Stop]  # van, where loaded, where unloaded
+
+
+def _runs(
     scenario: Scenario,
-    calendar: Calendar,
     day: date,
     vans: list[Van],
     problem: routing.RoutingProblem,
     solution: routing.RoutingSolution,
-) -> tuple[list[RouteRow], dict[int, RouteRow]]:
-    """The runs as routes.csv rows, and the row at which each performed task happens."""
+    bundles: list[_Bundle],
+    calendar: Calendar,
+) -> tuple[dict[str, list[Stop]], dict[str, list[_Leg]]]:
+    """The solver's routes as stops per van, and each moved crate's legs."""
     places = sorted(scenario.branches)
-    rows: list[RouteRow] = []
-    row_of_task: dict[int, RouteRow] = {}
+    stop_of_task: dict[int, tuple[str, Stop]] = {}
+    runs: dict[str, list[Stop]] = {}
     for route in solution.routes:
         van = vans[route.vehicle]
-        groups = _stop_groups(scenario, calendar, day, problem, route, places)
         depot = van.depot_branch_id
-        # (branch, arrival, departure, tasks); start/end merge depot handovers at either end
-        first_is_depot = bool(groups) and groups[0][0] == depot
-        last_is_depot = len(groups) > int(first_is_depot) and groups[-1][0] == depot
-        start_group = groups.pop(0) if first_is_depot else (depot, None, route.departure, [])
-        end_group = groups.pop() if last_is_depot else (depot, route.arrival, None, [])
-        seq_rows: list[tuple[str, str, int | None, int | None, list[int]]] = [
-            ("start", depot, None, start_group[2], start_group[3]),
-            *(("stop", g[0], g[1], g[2], g[3]) for g in groups),
-            ("end", depot, end_group[1], None, end_group[3]),
-        ]
-        breaks = sorted(route.breaks)
-        load = 0
-        prev_branch = depot
-        prev_departure = seq_rows[0][3] or 0
-        out: list[RouteRow] = []
-        for kind, branch, arrival, departure, task_ids in seq_rows:
-            if kind != "start":
-                while breaks and arrival is not None and breaks[0][0] < arrival:
-                    b_start, b_end = breaks.pop(0)
-                    # A break the solver put inside the leaving time of a stop starts after it.
-                    length = b_end - b_start
-                    b_start = max(b_start, prev_departure)
-                    out.append(
-                        RouteRow(
-                            day,
-                            van.van_id,
-                            len(out) + 1,
-                            "break",
-                            "",
-                            b_start,
-                            b_start + length,
-                            0,
-                            0,
-                            load,
-                            0.0,
-                        )
-                    )
-                    prev_departure = b_start + length
-            off = sum(1 for t in task_ids if problem.tasks[t].demand < 0)
-            on = sum(1 for t in task_ids if problem.tasks[t].demand > 0)
-            load += on - off
-            km = scenario.travel[(prev_branch, branch)].km if kind != "start" else 0.0
-            row = RouteRow(
-                day,
-                van.van_id,
-                len(out) + 1,
-                kind,
-                branch,
-                arrival,
-                departure,
-                off,
-                on,
-                load,
-                round(km, 1),
-            )
-            out.append(row)
+        groups = _stop_groups(scenario, calendar, day, problem, route, places)
+        stops = [Stop("stop", branch) for branch, _, _, _ in groups]
+        # Handovers at the depot at either end belong to the start and the end of the run.
+        if groups and groups[0][0] == depot:
+            stops[0].kind = "start"
+        else:
+            stops.insert(0, Stop("start", depot))
+            groups.insert(0, (depot, None, None, []))
+        if len(stops) > 1 and groups[-1][0] == depot:
+            stops[-1].kind = "end"
+        else:
+            stops.append(Stop("end", depot))
+            groups.append((depot, None, None, []))
+        for stop, (_, _, _, task_ids) in zip(stops, groups, strict=True):
             for t in task_ids:
-                row_of_task[t] = row
-            prev_branch = branch
-            if departure is not None:
-                prev_departure = departure
-        rows.extend(out)
-    return rows, row_of_task
+                stop_of_task[t] = (van.van_id, stop)
+        runs[van.van_id] = stops
+    legs: dict[str, list[_Leg]] = {}
+    for bundle in bundles:
+        if bundle.pick not in stop_of_task:
+            continue
+        van_id, load_at = stop_of_task[bundle.pick]
+        _, unload_at = stop_of_task[bundle.drop]
+        for crate in bundle.crates:
+            load_at.loads.append(crate.crate_id)
+            load_at.ready = max(load_at.ready, crate.ready_minute)
+            unload_at.unloads.append(crate.crate_id)
+            legs[crate.crate_id] = [(van_id, load_at, unload_at)]
+    return runs, legs
+
+
+def _via_point(crate: _Crate, path: list[_Leg]) -> bool:
+    """The crate's day ends at a transfer point, not at its destination."""
+    return path[-1][2].branch != crate.destination
+
+
+class _Timing:
+    """Times the day's runs and tries shorter ways for crates going via a transfer point."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        calendar: Calendar,
+        day: date,
+        vans: dict[str, Van],
+        runs: dict[str, list[Stop]],
+    ) -> None:
+        self.scenario, self.calendar, self.day = scenario, calendar, day
+        self.vans, self.runs = vans, runs
+        self.base_ready = {id(st): st.ready for run in runs.values() for st in run}
+        self.relays: list[tuple[Stop, Stop]] = []  # (dropped at, loaded at)
+        self.timed: dict[str, list[RouteRow]] = {}
+
+    def settle(self, legs: dict[str, list[_Leg]]) -> int:
+        """Time every run; where the greedy timing fails, leave the crates of the run's
+        latest collections behind until it succeeds. Returns how many crates were left."""
+        left = 0
+        for van_id, run in self.runs.items():
+            while self._time(van_id) is None:
+                victims = [cid for st in run for cid in st.loads]
+                if not victims:
+                    break
+                cid = victims[-1]
+                for st in run:
+                    for bucket in (st.loads, st.unloads):
+                        if cid in bucket:
+                            bucket.remove(cid)
+                legs.pop(cid, None)
+                left += 1
+        return left
+
+    def improve(self, crate: _Crate, legs: dict[str, list[_Leg]]) -> None:
+        """Hand the crate over at its destination today: later on the same run, or relayed at
+        the transfer point to another van that goes there afterwards."""
+        cid = crate.crate_id
+        van_id, load_at, unload_at = legs[cid][0]
+        run = self.runs[van_id]
+        after = run[run.index(load_at) + 1 :]
+        for stop in after:
+            if stop.branch == crate.destination and stop.kind != "start":
+                unload_at.unloads.remove(cid)
+                stop.unloads.append(cid)
+                if self._time_all():
+                    legs[cid] = [(van_id, load_at, stop)]
+                    return
+                stop.unloads.remove(cid)
+                unload_at.unloads.append(cid)
+        self._time_all()
+        if not self.scenario.settings.same_day_relay:
+            return
+        for other, other_run in self.runs.items():
+            if other == van_id:
+                continue
+            for k, pick in enumerate(other_run):
+                if pick.branch != unload_at.branch or pick.kind == "end":
+                    continue
+                for stop in other_run[k + 1 :]:
+                    if stop.branch != crate.destination or stop.kind == "start":
+                        continue
+                    pick.loads.append(cid)
+                    stop.unloads.append(cid)
+                    self.relays.append((unload_at, pick))
+                    if self._time_all():
+                        legs[cid] = [(van_id, load_at, unload_at), (other, pick, stop)]
+                        return
+                    self.relays.pop()
+                    pick.loads.remove(cid)
+                    stop.unloads.remove(cid)
+        self._time_all()
+
+    def rows(self) -> list[RouteRow]:
+        """routes.csv rows of every run that hands over something."""
+        out: list[RouteRow] = []
+        for van_id in self.runs:
+            rows = self.timed.get(van_id) or []
+            if any(r.crates_on or r.crates_off for r in rows):
+                out.extend(rows)
+        return out
+
+    def _time(self, van_id: str) -> list[RouteRow] | None:
+        rows = time_run(
+            self.scenario, self.calendar, self.day, self.vans[van_id], self.runs[van_id]
+        )
+        if rows is not None:
+            self.timed[van_id] = rows
+        return rows
+
+    def _time_all(self) -> bool:
+        """Time all runs so that every relayed crate is loaded after it was dropped."""
+        for run in self.runs.values():
+            for st in run:
+                st.ready = self.base_ready[id(st)]
+        for _ in range(8):
+            if any(self._time(v) is None for v in self.runs):
+                return False
+            wanted = {id(pick): self.base_ready[id(pick)] for _, pick in self.relays}
+            for drop, pick in self.relays:
+                if drop.departure is not None:
+                    dropped = drop.departure
+                else:
+                    assert drop.arrival is not None
+                    dropped = drop.arrival + handling(self.scenario, drop.handled)
+                wanted[id(pick)] = max(wanted[id(pick)], dropped)
+            changed = False
+            for _, pick in self.relays:
+                if pick.ready != wanted[id(pick)]:
+                    pick.ready = wanted[id(pick)]
+                    changed = True
+            if not changed:
+                return True
+        return False
 
 
 def _stop_groups(
