@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -56,8 +57,6 @@ def format_summary(scenario: Scenario, plan: Plan, out: Path | None = None) -> s
 
 
 def _reason_kind(reason: str) -> str:
-    """A reason without its specifics (ids, dates), for counting."""
-    for cut in (" (", ": ", " at ", " in crate"):
-        if cut in reason:
-            reason = reason.split(cut)[0]
-    return reason
+    """A reason without its specifics (ids, dates, counts, branches), for counting."""
+    reason = reason.split(" (")[0]
+    return re.sub(r"\b(?:[\w-]*\d[\w-]*|[A-ZÅÄÖ]{2,})\b", "…", reason)
