@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check a plan against its data; exit 1 on any violation")
     c.add_argument("--data", type=Path, required=True)
     c.add_argument("--plan", type=Path, required=True)
+    c.add_argument("--vans", type=Path, help="the vans.csv the plan was made with (plan --vans)")
 
     g = sub.add_parser("generate", help="generate a week of demand for a scenario folder")
     g.add_argument("--static", type=Path, required=True, help="folder with the static files")
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from logistics.check import main_check
 
-            return main_check(args.data, args.plan)
+            return main_check(_with_vans(args.data, args.vans), args.plan)
         if args.command == "generate":
             from logistics.generate import generate_demand
 
@@ -91,19 +92,26 @@ def main(argv: list[str] | None = None) -> int:
     return 2  # pragma: no cover
 
 
+def _with_vans(data: Path, vans: Path | None) -> Path:
+    """The scenario folder, or a copy of it with another vans.csv (a what-if without editing
+    the folder)."""
+    if vans is None:
+        return data
+    if not vans.is_file():
+        raise BokflytError(f"{vans}: no such vans file")
+    tmp = Path(tempfile.mkdtemp(prefix="bokflyt-"))
+    shutil.copytree(data, tmp / data.name)
+    shutil.copyfile(vans, tmp / data.name / "vans.csv")
+    return tmp / data.name
+
+
 def _plan(args: argparse.Namespace) -> int:
     from logistics.load import load_scenario
     from logistics.plan import write_plan
     from logistics.planner import plan
     from logistics.report import format_summary
 
-    data: Path = args.data
-    if args.vans is not None:
-        # The scenario with another vans.csv: a what-if without editing the folder.
-        tmp = Path(tempfile.mkdtemp(prefix="bokflyt-"))
-        shutil.copytree(data, tmp / data.name)
-        shutil.copyfile(args.vans, tmp / data.name / "vans.csv")
-        data = tmp / data.name
+    data = _with_vans(args.data, args.vans)
     if args.days < 1:
         print("bokflyt: --days must be at least 1", file=sys.stderr)
         return 2

@@ -12,13 +12,23 @@ import argparse
 import itertools
 import json
 import math
+import multiprocessing
 import sys
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from logistics.routing import RoutingProblem, Task, Vehicle, solve
+from logistics.routing import (
+    RoutingProblem,
+    RoutingSolution,
+    SearchConfig,
+    Task,
+    Vehicle,
+    solve,
+)
 
 # Integer scale at the solver boundary: 1 Euclidean unit = 1000 model units (distance and time).
 SCALE = 1000
@@ -107,12 +117,16 @@ def euclidean(a: LiLimNode, b: LiLimNode) -> float:
     return math.hypot(a.x - b.x, a.y - b.y)
 
 
-def routing_problem(instance: LiLimInstance) -> RoutingProblem:
+def routing_problem(
+    instance: LiLimInstance, fleet: int | None = None, fixed_cost: bool = True
+) -> RoutingProblem:
     """The instance as a RoutingProblem: task k is node k+1; location k is node k.
 
     Distance and duration are Euclidean x 1000 rounded to the nearest integer; windows and
-    service are x 1000 too. Each vehicle has a fixed cost larger than any route set's total
-    distance, so fewer vehicles always win (the literature's vehicles-then-distance order).
+    service are x 1000 too. With `fixed_cost`, each vehicle has a fixed cost larger than any
+    route set's total distance, so fewer vehicles always win (the literature's
+    vehicles-then-distance order); without it the objective is distance alone. `fleet` caps
+    the number of vehicles (default: the instance's).
     """
     nodes = instance.nodes
     matrix = tuple(tuple(round(SCALE * euclidean(a, b)) for b in nodes) for a in nodes)
@@ -126,21 +140,120 @@ def routing_problem(instance: LiLimInstance) -> RoutingProblem:
         for node in nodes[1:]
     )
     longest = max((max(row) for row in matrix), default=0)
-    fixed_cost = longest * (len(nodes) + 1)
+    cost = longest * (len(nodes) + 1) if fixed_cost else 0
     depot = nodes[0]
     shift = (round(SCALE * depot.earliest), round(SCALE * depot.latest))
-    vehicles = tuple(
-        Vehicle(0, 0, instance.capacity, shift, fixed_cost) for _ in range(instance.vehicles)
-    )
+    count = instance.vehicles if fleet is None else fleet
+    vehicles = tuple(Vehicle(0, 0, instance.capacity, shift, cost) for _ in range(count))
     pairs = tuple((p - 1, d - 1) for p, d in instance.pairs)
     return RoutingProblem(
         distance=matrix, duration=matrix, tasks=tasks, pairs=pairs, vehicles=vehicles
     )
 
 
+# The same for every instance. Each stage runs one search per worker: worker i uses entry i.
+# Stage 1 finds a first fleet size with a dominating fixed cost per vehicle; then, without
+# fixed costs (they would dwarf guided local search's arc penalties), each reduction stage
+# caps the fleet at one vehicle fewer than the best so far, starting from the best routes less
+# one short route (a different one per worker), until a cap cannot be met; the last stage
+# lowers distance at the best fleet size from the best routes.
+FIRST_STAGE: tuple[SearchConfig, ...] = (
+    SearchConfig("local-insertion+gls", "LOCAL_CHEAPEST_INSERTION"),
+    SearchConfig("parallel-insertion+gls", "PARALLEL_CHEAPEST_INSERTION"),
+)
+REDUCE_STAGE: tuple[SearchConfig, ...] = (
+    SearchConfig("reduce+gls", "LOCAL_CHEAPEST_INSERTION"),
+    SearchConfig("reduce+gls", "LOCAL_CHEAPEST_INSERTION"),
+)
+DISTANCE_STAGE: tuple[SearchConfig, ...] = (
+    SearchConfig("distance+gls", "LOCAL_CHEAPEST_INSERTION"),
+    SearchConfig("distance+gls", "LOCAL_CHEAPEST_INSERTION"),
+)
+# Shares of the time limit: first stage, each reduction attempt, least kept for distance.
+FIRST_SHARE, REDUCE_SHARE, DISTANCE_SHARE = 0.2, 0.15, 0.3
+
+
+@dataclass(frozen=True)
+class _Job:
+    problem: RoutingProblem
+    config: SearchConfig
+    seed: int
+    deadline: float
+    initial_routes: tuple[tuple[int, ...], ...] | None
+
+
+def _run_job(job: _Job) -> RoutingSolution:
+    """One search until the job's deadline (time.monotonic is system-wide: fine across processes)."""
+    return solve(
+        job.problem,
+        seconds=max(job.deadline - time.monotonic(), 0.05),
+        seed=job.seed,
+        configs=(job.config,),
+        initial_routes=job.initial_routes,
+    )
+
+
+def _rank(solution: RoutingSolution) -> tuple[bool, int, int]:
+    return (not solution.is_feasible(), len(solution.routes), solution.distance)
+
+
+def _task_routes(solution: RoutingSolution) -> list[tuple[int, ...]]:
+    return [tuple(visit.task for visit in route.visits) for route in solution.routes]
+
+
+def _staged_solve(instance: LiLimInstance, seconds: float, workers: int) -> RoutingSolution:
+    """Vehicles first by fleet caps, then distance; `workers` searches run side by side."""
+    started = time.monotonic()
+    deadline = started + seconds
+    pool: ProcessPoolExecutor | None = None
+    if workers > 1:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
+
+    def run(jobs: list[_Job]) -> list[RoutingSolution]:
+        futures: list[Future[RoutingSolution]] = []
+        if pool is not None:
+            futures = [pool.submit(_run_job, job) for job in jobs[1:]]
+        return [_run_job(jobs[0])] + [future.result() for future in futures]
+
+    try:
+        first = routing_problem(instance)
+        stage_end = started + FIRST_SHARE * seconds
+        found = run([_Job(first, FIRST_STAGE[w], 0, stage_end, None) for w in range(workers)])
+        best = min(found, key=_rank)
+        fleet = len(best.routes)
+        reduce_seconds = REDUCE_SHARE * seconds
+        while (
+            best.is_feasible()
+            and fleet > 1
+            and deadline - time.monotonic() >= reduce_seconds + DISTANCE_SHARE * seconds
+        ):
+            capped = routing_problem(instance, fleet - 1, fixed_cost=False)
+            routes = sorted(_task_routes(best), key=len)
+            stage_end = time.monotonic() + reduce_seconds
+            jobs = []
+            for w in range(workers):
+                dropped = w % len(routes)
+                kept = tuple(r for i, r in enumerate(routes) if i != dropped)
+                jobs.append(_Job(capped, REDUCE_STAGE[w], w, stage_end, kept))
+            reduced = min(run(jobs), key=_rank)
+            if not reduced.is_feasible():
+                break
+            best, fleet = reduced, len(reduced.routes)
+        if best.is_feasible():
+            final = routing_problem(instance, fleet, fixed_cost=False)
+            start = tuple(_task_routes(best))
+            jobs = [_Job(final, DISTANCE_STAGE[w], w, deadline, start) for w in range(workers)]
+            best = min([best, *run(jobs)], key=_rank)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return replace(best, seconds=time.monotonic() - started)
+
+
 def solve_li_lim(instance: LiLimInstance, seconds: float, workers: int = 2) -> dict[str, Any]:
     """Solve within `seconds`; distance in the result is Euclidean, unrounded, from the routes."""
-    solution = solve(routing_problem(instance), seconds=seconds, workers=workers)
+    solution = _staged_solve(instance, seconds, workers)
     routes = [[visit.task + 1 for visit in route.visits] for route in solution.routes]
     nodes = instance.nodes
     distance = 0.0

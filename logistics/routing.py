@@ -175,29 +175,38 @@ def solve(
     workers: int = 1,
     solution_limit: int | None = None,
     configs: Sequence[SearchConfig] = SEARCH_CONFIGS,
+    initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> RoutingSolution:
     """Route `problem` within `seconds` of wall time (model building included).
 
     `workers` processes each run `configs[i]`; the best objective wins, ties to the lower
     index. `seed` renumbers the tasks inside the model (0 keeps their order), which changes the
     path of the search. `solution_limit` stops each search after that many solutions.
+    `initial_routes` (task indices per vehicle, in vehicle order; tasks left out start
+    unperformed) starts the local search from those routes instead of a first solution; they
+    must satisfy every constraint, or the search falls back to the configured first solution.
     """
     started = time.monotonic()
     _validate(problem)
     if workers < 1 or workers > len(configs):
         raise RoutingProblemError(f"workers={workers}: must be between 1 and {len(configs)}")
     deadline = started + seconds
+    start = None if initial_routes is None else tuple(tuple(r) for r in initial_routes)
+    if start is not None and len(start) > len(problem.vehicles):
+        raise RoutingProblemError(
+            f"initial_routes: {len(start)} routes for {len(problem.vehicles)} vehicles"
+        )
     if workers == 1:
-        outcome = _search(problem, configs[0], seed, deadline, solution_limit)
+        outcome = _search(problem, configs[0], seed, deadline, solution_limit, start)
     else:
         # spawn: safe even when the caller has threads (the API server); monotonic is system-wide.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
             futures = [
-                pool.submit(_search, problem, configs[i], seed, deadline, solution_limit)
+                pool.submit(_search, problem, configs[i], seed, deadline, solution_limit, start)
                 for i in range(1, workers)
             ]
-            outcomes = [_search(problem, configs[0], seed, deadline, solution_limit)]
+            outcomes = [_search(problem, configs[0], seed, deadline, solution_limit, start)]
             outcomes += [future.result() for future in futures]
         outcome = min(outcomes, key=lambda found: found[0])
     return _with_seconds(outcome[1], time.monotonic() - started)
@@ -454,6 +463,7 @@ def _search(
     seed: int,
     deadline: float,
     solution_limit: int | None,
+    initial_routes: tuple[tuple[int, ...], ...] | None = None,
 ) -> tuple[tuple[int, int], RoutingSolution]:
     """Build and search one configuration until `deadline` (time.monotonic seconds).
 
@@ -474,7 +484,23 @@ def _search(
     parameters.time_limit.FromMilliseconds(max(int(remaining * 1000), 1))
     if solution_limit is not None:
         parameters.solution_limit = solution_limit
-    assignment = model.routing.SolveWithParameters(parameters)
+    assignment = None
+    if initial_routes is not None:
+        manager = model.manager
+        routes = [
+            [int(manager.NodeToIndex(model.node_of_task[t])) for t in route]
+            for route in initial_routes
+        ]
+        routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
+        model.routing.CloseModelWithParameters(parameters)
+        start = model.routing.ReadAssignmentFromRoutes(routes, True)
+        if start is not None:
+            assignment = model.routing.SolveFromAssignmentWithParameters(start, parameters)
+        if assignment is None:
+            remaining = max(deadline - time.monotonic() - _MARGIN, 0.01)
+            parameters.time_limit.FromMilliseconds(max(int(remaining * 1000), 1))
+    if assignment is None:
+        assignment = model.routing.SolveWithParameters(parameters)
     solution = _read(problem, model, assignment, time.monotonic() - started)
     missing = len(set(solution.unperformed) & set(solution.mandatory))
     return (missing, solution.objective), solution
