@@ -132,6 +132,11 @@ class Settings:
     transfer_weight: float = 0.25  # a return going home weighs this much of a reservation
     hub_credit: float = 0.25  # share of the waiting cost saved by a crate already at a hub
     same_day_relay: bool = True  # crates may change vans at a hub on the same day
+    # Route each collected crate with the choice of going straight to its destination (True),
+    # or collect the crates of a library in bundles to the hub (False: a smaller model).
+    direct_in_model: bool = False
+    direct_after_days: int = 1  # ... for crates that have waited this many working days
+    slack_minutes: int = 0  # of each shift kept free in routing, for direct and relayed crates
     workers: int = 1  # parallel searches per day (processes)
     # Stop each day's search after this many solutions (0: only the time limit). With a limit
     # that is reached before the time limit, plans repeat exactly for the same seed.

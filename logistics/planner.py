@@ -231,27 +231,44 @@ def _plan_day(
     choices: list[routing.Choice] = []
     bundles: list[_Bundle] = []
 
-    def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
+    def add_pair(group: list[_Crate], src: str, dst: str, collect: bool, cost: int = 0) -> int:
+        """A pickup-and-delivery of the group; its pickup task, or -1 when it cannot be."""
         n = len(group)
         after = max(c.ready_minute for c in group)
-        pick_service = n * cm
-        drop_service = n * cm
-        pick = _windows(calendar, src, day, after, pick_service + stop)
-        drop = _windows(calendar, dst, day, 0, drop_service + stop)
+        pick = _windows(calendar, src, day, after, n * cm + stop)
+        drop = _windows(calendar, dst, day, 0, n * cm + stop)
         if not pick or not drop:
-            return
+            return -1
         p, d = len(tasks), len(tasks) + 1
-        tasks.append(routing.Task(index[src], n, pick_service, pick))
-        tasks.append(routing.Task(index[dst], -n, drop_service, drop))
+        tasks.append(routing.Task(index[src], n, n * cm, pick, cost))
+        tasks.append(routing.Task(index[dst], -n, n * cm, drop))
         pairs.append((p, d))
-        penalty = sum(_priority(scenario, calendar, c, day) for c in group)
-        choices.append(routing.Choice((p,), penalty))
         bundles.append(_Bundle(tuple(group), p, d, collect))
+        return p
+
+    def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
+        p = add_pair(group, src, dst, collect)
+        if p >= 0:
+            penalty = sum(_priority(scenario, calendar, c, day) for c in group)
+            choices.append(routing.Choice((p,), penalty))
+
+    def add_crate(crate: _Crate, hub: str) -> None:
+        """A collected crate goes straight to its destination, or to the hub at the cost of
+        its items waiting another day."""
+        late = _waiting_cost(scenario, calendar, crate, day)
+        options = [add_pair([crate], crate.location, crate.destination, True)]
+        if hub:
+            options.append(add_pair([crate], crate.location, hub, True, cost=late))
+        performed = tuple(p for p in options if p >= 0)
+        if performed:
+            choices.append(routing.Choice(performed, _priority(scenario, calendar, crate, day)))
 
     by_place: dict[tuple[str, str], list[_Crate]] = defaultdict(list)
     for c in crates:
         if c.location in points:
             by_place[(c.location, c.destination)].append(c)  # deliver from the transfer point
+        elif s.direct_in_model and _waited(calendar, c, day) >= s.direct_after_days:
+            add_crate(c, _nearest_point(scenario, points, c.location, day, calendar))
         else:
             hub = _nearest_point(scenario, points, c.location, day, calendar)
             if hub:
@@ -275,7 +292,8 @@ def _plan_day(
             start_location=index[v.depot_branch_id],
             end_location=index[v.depot_branch_id],
             capacity=v.capacity_crates,
-            shift=(v.shift_start, v.shift_end),
+            # Minutes kept in hand for crates handed over directly or relayed after routing.
+            shift=(v.shift_start, max(v.shift_start, v.shift_end - s.slack_minutes)),
             # A break inside a stop's leaving minutes is written after the stop, up to
             # stop_minutes later than the solver put it: keep that much in hand.
             break_after=max(1, s.break_after_minutes - s.stop_minutes),
@@ -365,16 +383,27 @@ def _by_ready_time(
     return [p for p in parts if p]
 
 
-def _priority(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
-    """Penalty (metres) for leaving a crate today: patrons first, so far above any detour,
-    and higher for every working day its items have waited already."""
+def _waited(calendar: Calendar, crate: _Crate, day: date) -> int:
+    """Working days the crate's longest-waiting item has waited by `day`."""
+    return max(calendar.working_days_between(m.ready_date, day) for m in crate.moves)
+
+
+def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
+    """Cost (metres) of the crate's items waiting one more working day: patrons first, so it
+    grows with the days they have waited already (settings.wait_cost_km)."""
     s = scenario.settings
     total = 0.0
     for m in crate.moves:
         waited = calendar.working_days_between(m.ready_date, day)
         weight = 1.0 if m.reservation_id else s.transfer_weight
         total += weight * s.wait_cost(waited)
-    return round((LEAVE_CRATE_KM + total) * 1000)
+    return round(total * 1000)
+
+
+def _priority(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
+    """Penalty (metres) for leaving a crate where it is today: patrons first, so far above any
+    detour, plus its items' waiting cost."""
+    return round(LEAVE_CRATE_KM * 1000) + _waiting_cost(scenario, calendar, crate, day)
 
 
 def _nearest_point(

@@ -85,3 +85,15 @@ def test_consortium_days_pass_the_checker(
     }
     assert {r.reservation_id for r in scenario.reservations} <= accounted
     assert result.summary()["items_moved"] > 10
+
+
+def test_direct_options_in_the_model(tiny: Path, tmp_path: Path) -> None:
+    """With direct options for every crate, crates reach their destination the day they are
+    collected (the tiny van has time for it) and the plan passes the checker."""
+    scenario = load_scenario(tiny)
+    settings = dataclasses.replace(scenario.settings, direct_in_model=True, direct_after_days=0)
+    scenario = dataclasses.replace(scenario, settings=settings)
+    result = plan(scenario, MONDAY, 2, seconds=4)
+    assert check_plan(scenario, result) == []
+    moved = [d for d in result.deliveries if d.crate_id]
+    assert moved and all(d.transit_days == 0 for d in moved)

@@ -13,6 +13,7 @@ from logistics.routing import (
     RoutingProblem,
     RoutingProblemError,
     RoutingSolution,
+    SearchConfig,
     Task,
     Vehicle,
     mandatory_tasks,
@@ -391,3 +392,31 @@ def test_malformed_problem_is_rejected() -> None:
     )
     with pytest.raises(RoutingProblemError, match="task 0"):
         solve(problem, seconds=0.5)
+
+
+def test_initial_routes_warm_start_keeps_or_improves() -> None:
+    """Started from given routes (one pair left out), the search returns valid routes that
+    perform everything and cost no more than the start plus the left-out pair's insertion."""
+    problem = random_problem(5)
+    descent = (SearchConfig("descent", "PATH_CHEAPEST_ARC", "GREEDY_DESCENT"),)
+    start = solve(problem, seconds=5, configs=descent)
+    check(problem, start)
+    assert start.is_feasible()
+    left_out = set(problem.pairs[0])
+    routes = [tuple(v.task for v in r.visits if v.task not in left_out) for r in start.routes]
+    routes = [route for route in routes if route]
+    warm = solve(problem, seconds=5, configs=descent, initial_routes=routes)
+    check(problem, warm)
+    assert warm.is_feasible()
+    full = [tuple(v.task for v in r.visits) for r in start.routes]
+    again = solve(problem, seconds=5, configs=descent, initial_routes=full)
+    check(problem, again)
+    assert again.objective <= start.objective
+
+
+def test_initial_routes_more_than_vehicles_rejected() -> None:
+    """More initial routes than vehicles raises RoutingProblemError."""
+    problem = random_problem(5)
+    routes = [(p, d) for p, d in problem.pairs[: len(problem.vehicles) + 1]]
+    with pytest.raises(RoutingProblemError, match="initial_routes"):
+        solve(problem, seconds=0.5, initial_routes=routes)
