@@ -88,10 +88,13 @@ def test_consortium_days_pass_the_checker(
 
 
 def test_direct_options_in_the_model(tiny: Path, tmp_path: Path) -> None:
-    """With direct options for every crate, crates reach their destination the day they are
-    collected (the tiny van has time for it) and the plan passes the checker."""
+    """With direct options for every crate and a day of waiting costing more than any detour,
+    every crate reaches its destination the day it is collected (the tiny van has time for it),
+    and the plan passes the checker."""
     scenario = load_scenario(tiny)
-    settings = dataclasses.replace(scenario.settings, direct_in_model=True, direct_after_days=0)
+    settings = dataclasses.replace(
+        scenario.settings, direct_in_model=True, direct_after_days=0, wait_cost_km=(400.0,)
+    )
     scenario = dataclasses.replace(scenario, settings=settings)
     result = plan(scenario, MONDAY, 2, seconds=4)
     assert check_plan(scenario, result) == []
