@@ -95,7 +95,8 @@ def choose_copies(scenario: Scenario, calendar: Calendar, start: date, days: int
         ]
         best = _first_to_arrive(scenario, calendar, r, candidates, start)
         if best is None:
-            unplanned.append(Unplanned("", r.reservation_id, _why_no_copy(copies[r.title_id])))
+            why = _why_no_copy(copies[r.title_id], taken, moving)
+            unplanned.append(Unplanned("", r.reservation_id, why))
             continue
         item, (day, minute) = best
         taken.add(item.item_id)
@@ -154,11 +155,17 @@ def _first_to_arrive(
     return None if best is None else (best[1], best[2])
 
 
-def _why_no_copy(items: list[Item]) -> str:
-    counts: dict[ItemStatus, int] = defaultdict(int)
+def _why_no_copy(items: list[Item], taken: set[str], moving: set[str]) -> str:
+    """Why no copy of a title can be sent: where all its copies are."""
+    counts: dict[str, int] = defaultdict(int)
     for i in items:
-        counts[i.status] += 1
-    parts = [f"{n} {status.value.replace('_', ' ')}" for status, n in sorted(counts.items())]
+        if i.item_id in taken:
+            counts["filling earlier reservations"] += 1
+        elif i.item_id in moving:
+            counts["on the way home"] += 1
+        else:
+            counts[i.status.value.replace("_", " ")] += 1
+    parts = [f"{n} {what}" for what, n in sorted(counts.items())]
     due = sorted(i.due_date for i in items if i.due_date is not None)
     first_due = f"; first due back {due[0].isoformat()}" if due else ""
     return f"no available copy ({', '.join(parts)}{first_due})"
