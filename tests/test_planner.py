@@ -100,3 +100,14 @@ def test_direct_options_in_the_model(tiny: Path, tmp_path: Path) -> None:
     assert check_plan(scenario, result) == []
     moved = [d for d in result.deliveries if d.crate_id]
     assert moved and all(d.transit_days == 0 for d in moved)
+
+
+def test_second_reservation_of_a_single_copy_is_explained(tiny: Path) -> None:
+    """A title's only copy fills the earlier reservation; the later one is reported with why."""
+    extra = "R6,T1,CCC,2026-11-29T09:00\n"
+    (tiny / "reservations.csv").write_text((tiny / "reservations.csv").read_text() + extra)
+    scenario = load_scenario(tiny)
+    result = plan(scenario, MONDAY, 1, seconds=1)
+    (r6,) = [u for u in result.unplanned if u.reservation_id == "R6"]
+    assert r6.item_id == "" and "1 filling earlier reservations" in r6.reason
+    assert any(d.reservation_id == "R1" for d in result.deliveries)
