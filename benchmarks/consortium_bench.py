@@ -47,7 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -61,8 +60,8 @@ from logistics.check import check_plan
 from logistics.generate import generate_demand
 from logistics.load import load_scenario
 from logistics.model import Scenario, Van
-from logistics.planner import plan, runs_on
-from logistics.sourcing import Move, Sourcing, choose_copies
+from logistics.planner import Crate, pack_crates, plan, runs_on
+from logistics.sourcing import Sourcing, choose_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "bergslagen"
@@ -108,17 +107,6 @@ class Row:
         ]  # fmt: skip
 
 
-@dataclass
-class Crate:
-    """A baseline crate: packed at `origin` for `destination`, ready from `ready_minute`."""
-
-    crate_id: str
-    origin: str
-    destination: str
-    moves: list[Move]
-    ready_minute: int
-
-
 @dataclass(frozen=True)
 class Task:
     """One VROOM shipment of one crate: from `src` (not before `after`, minutes) to `dst`."""
@@ -157,24 +145,6 @@ class Tally:
         self.runs += day.runs
         self.van_seconds += day.van_seconds
         self.seconds += day.seconds
-
-
-def pack(scenario: Scenario, day: date, ready: Sequence[Move]) -> list[Crate]:
-    """The planner's packing rule (planner._pack): crates per (source, destination) of
-    items_per_crate items, earliest ready first; ready minute 0 for items ready before `day`."""
-    per = scenario.settings.items_per_crate
-    groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
-    for m in ready:
-        groups[(m.from_branch_id, m.to_branch_id)].append(m)
-    crates: list[Crate] = []
-    for (src, dst), moves in sorted(groups.items()):
-        moves.sort(key=lambda m: (m.ready_date, m.ready_minute, m.item_id))
-        for k in range(0, len(moves), per):
-            chunk = moves[k : k + per]
-            ready_minute = max(m.ready_minute if m.ready_date == day else 0 for m in chunk)
-            crate_id = f"{day:%y%m%d}-{src}-{dst}-{k // per + 1}"
-            crates.append(Crate(crate_id, src, dst, chunk, ready_minute))
-    return crates
 
 
 def priority(calendar: Calendar, crate: Crate, day: date) -> int:
@@ -290,7 +260,7 @@ def run_direct(
         vans = [v for v in scenario.vans if runs_on(v, day, calendar)]
         if not vans:
             continue
-        crates = pack(scenario, day, [m for m in pending if m.ready_date <= day])
+        crates = pack_crates(scenario, day, [m for m in pending if m.ready_date <= day])
         tasks = [
             Task(c, c.origin, c.destination, c.ready_minute, priority(calendar, c, day))
             for c in crates
@@ -317,7 +287,7 @@ def run_hub(
         if not vans:
             continue
         tasks: list[Task] = []
-        for c in pack(scenario, day, [m for m in pending if m.ready_date <= day]):
+        for c in pack_crates(scenario, day, [m for m in pending if m.ready_date <= day]):
             dst = c.destination if c.origin == HUB else HUB  # packed at the hub: deliver
             tasks.append(Task(c, c.origin, dst, c.ready_minute, priority(calendar, c, day)))
         for c, since in at_hub:

@@ -39,19 +39,7 @@ def legs_from_graph(graph: nx.Graph, branch_ids: Iterable[str]) -> dict[tuple[st
 
     Raises KeyError naming a branch that no road reaches.
     """
-    ids = list(branch_ids)
-    legs: dict[tuple[str, str], Leg] = {}
-    for a in ids:
-        if a not in graph:
-            raise KeyError(a)
-        minutes, paths = nx.single_source_dijkstra(graph, a, weight="minutes")
-        for b in ids:
-            if b not in minutes:
-                raise KeyError(b)
-            path = paths[b]
-            km = sum(graph[u][v]["km"] for u, v in itertools.pairwise(path))
-            legs[(a, b)] = Leg(km=km, minutes=float(minutes[b]))
-    return legs
+    return _fastest_legs(graph, list(branch_ids), given_pairs=False)
 
 
 def legs_from_table(
@@ -61,24 +49,30 @@ def legs_from_table(
     graph = nx.DiGraph()
     for a, b, km, minutes in rows:
         graph.add_edge(a, b, km=km, minutes=minutes)
-    ids = list(branch_ids)
+    return _fastest_legs(graph, list(branch_ids), given_pairs=True)
+
+
+def _fastest_legs(
+    graph: nx.Graph, ids: list[str], *, given_pairs: bool
+) -> dict[tuple[str, str], Leg]:
+    """km and minutes of the fastest path between every two branches; with `given_pairs`, an
+    edge between the two is used as it is (a travel.csv row). KeyError for an unreachable one."""
     legs: dict[tuple[str, str], Leg] = {}
     for a in ids:
         if a not in graph:
             raise KeyError(a)
-        dist, paths = nx.single_source_dijkstra(graph, a, weight="minutes")
+        minutes, paths = nx.single_source_dijkstra(graph, a, weight="minutes")
         for b in ids:
-            if b not in dist:
+            if a == b:
+                legs[(a, b)] = Leg(km=0.0, minutes=0.0)
+            elif b not in minutes:
                 raise KeyError(b)
-            if graph.has_edge(a, b):
+            elif given_pairs and graph.has_edge(a, b):
                 edge = graph[a][b]
                 legs[(a, b)] = Leg(km=float(edge["km"]), minutes=float(edge["minutes"]))
-                continue
-            path = paths[b]
-            km = sum(graph[u][v]["km"] for u, v in itertools.pairwise(path))
-            legs[(a, b)] = Leg(km=km, minutes=float(dist[b]))
-    for a in ids:
-        legs[(a, a)] = Leg(km=0.0, minutes=0.0)
+            else:
+                km = sum(graph[u][v]["km"] for u, v in itertools.pairwise(paths[b]))
+                legs[(a, b)] = Leg(km=km, minutes=float(minutes[b]))
     return legs
 
 

@@ -36,7 +36,7 @@ LEAVE_CRATE_KM = 500.0
 
 
 @dataclass
-class _Crate:
+class Crate:
     """A crate while planning: where it is, from when it can leave, and its legs so far."""
 
     crate_id: str
@@ -52,7 +52,7 @@ class _Crate:
 class _Bundle:
     """Crates handed over together: collected at a branch, or taken from a transfer point."""
 
-    crates: tuple[_Crate, ...]
+    crates: tuple[Crate, ...]
     pick: int  # task ids in the day's routing problem
     drop: int
     collect: bool  # True: from a library to a transfer point; False: from a transfer point
@@ -93,7 +93,7 @@ def plan(
     pending: list[Move] = sorted(
         sourcing.moves, key=lambda m: (m.ready_date, m.ready_minute, m.item_id)
     )
-    waiting: list[_Crate] = []  # crates at transfer points
+    waiting: list[Crate] = []  # crates at transfer points
     routes: list[RouteRow] = []
     legs: list[CrateLeg] = []
     deliveries: list[Delivery] = list(sourcing.on_the_spot)
@@ -104,7 +104,7 @@ def plan(
         vans = [v for v in scenario.vans if runs_on(v, day, calendar)]
         if not vans:
             continue
-        fresh = _pack(scenario, day, [m for m in pending if m.ready_date <= day])
+        fresh = pack_crates(scenario, day, [m for m in pending if m.ready_date <= day])
         crates = fresh + waiting
         if not crates:
             continue
@@ -166,20 +166,20 @@ def plan(
     )
 
 
-def _pack(scenario: Scenario, day: date, ready: list[Move]) -> list[_Crate]:
+def pack_crates(scenario: Scenario, day: date, ready: list[Move]) -> list[Crate]:
     """Crates per (source, destination) of items_per_crate items, earliest ready first."""
     per = scenario.settings.items_per_crate
     groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
     for m in ready:
         groups[(m.from_branch_id, m.to_branch_id)].append(m)
-    crates: list[_Crate] = []
+    crates: list[Crate] = []
     for (src, dst), moves in sorted(groups.items()):
         moves.sort(key=lambda m: (m.ready_date, m.ready_minute, m.item_id))
         for k in range(0, len(moves), per):
             chunk = moves[k : k + per]
             ready_minute = max(m.ready_minute if m.ready_date == day else 0 for m in chunk)
             crate_id = f"{day:%y%m%d}-{src}-{dst}-{k // per + 1}"
-            crates.append(_Crate(crate_id, src, dst, chunk, src, ready_minute))
+            crates.append(Crate(crate_id, src, dst, chunk, src, ready_minute))
     return crates
 
 
@@ -207,7 +207,7 @@ def _plan_day(
     calendar: Calendar,
     day: date,
     vans: list[Van],
-    crates: list[_Crate],
+    crates: list[Crate],
     seconds: float,
     seed: int,
 ) -> _DayPlan:
@@ -231,7 +231,7 @@ def _plan_day(
     choices: list[routing.Choice] = []
     bundles: list[_Bundle] = []
 
-    def add_pair(group: list[_Crate], src: str, dst: str, collect: bool, cost: int = 0) -> int:
+    def add_pair(group: list[Crate], src: str, dst: str, collect: bool, cost: int = 0) -> int:
         """A pickup-and-delivery of the group; its pickup task, or -1 when it cannot be."""
         n = len(group)
         after = max(c.ready_minute for c in group)
@@ -246,13 +246,13 @@ def _plan_day(
         bundles.append(_Bundle(tuple(group), p, d, collect))
         return p
 
-    def add_bundle(group: list[_Crate], src: str, dst: str, collect: bool) -> None:
+    def add_bundle(group: list[Crate], src: str, dst: str, collect: bool) -> None:
         p = add_pair(group, src, dst, collect)
         if p >= 0:
             penalty = sum(_priority(scenario, calendar, c, day) for c in group)
             choices.append(routing.Choice((p,), penalty))
 
-    def add_crate(crate: _Crate, hub: str) -> None:
+    def add_crate(crate: Crate, hub: str) -> None:
         """A collected crate goes straight to its destination, or to the hub at the cost of
         its items waiting another day."""
         late = _waiting_cost(scenario, calendar, crate, day)
@@ -263,7 +263,7 @@ def _plan_day(
         if performed:
             choices.append(routing.Choice(performed, _priority(scenario, calendar, crate, day)))
 
-    by_place: dict[tuple[str, str], list[_Crate]] = defaultdict(list)
+    by_place: dict[tuple[str, str], list[Crate]] = defaultdict(list)
     for c in crates:
         if c.location in points:
             by_place[(c.location, c.destination)].append(c)  # deliver from the transfer point
@@ -366,15 +366,15 @@ BUNDLE_HOURS = 2
 
 
 def _by_ready_time(
-    group: list[_Crate], windows: tuple[tuple[int, int], ...], pull_minutes: int
-) -> list[list[_Crate]]:
+    group: list[Crate], windows: tuple[tuple[int, int], ...], pull_minutes: int
+) -> list[list[Crate]]:
     """Crates of one branch in bundles by ready time: ready after the morning pull, then every
     BUNDLE_HOURS; crates ready after the branch closes wait for tomorrow."""
     if not windows:
         return []
     cut = windows[0][0] + pull_minutes
     closes = windows[-1][1]
-    parts: list[list[_Crate]] = []
+    parts: list[list[Crate]] = []
     rest = sorted(group, key=lambda c: (c.ready_minute, c.crate_id))
     while rest and cut < closes:
         parts.append([c for c in rest if c.ready_minute <= cut])
@@ -383,12 +383,12 @@ def _by_ready_time(
     return [p for p in parts if p]
 
 
-def _waited(calendar: Calendar, crate: _Crate, day: date) -> int:
+def _waited(calendar: Calendar, crate: Crate, day: date) -> int:
     """Working days the crate's longest-waiting item has waited by `day`."""
     return max(calendar.working_days_between(m.ready_date, day) for m in crate.moves)
 
 
-def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
+def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: Crate, day: date) -> int:
     """Cost (metres) of the crate's items waiting one more working day: patrons first, so it
     grows with the days they have waited already (settings.wait_cost_km)."""
     s = scenario.settings
@@ -400,7 +400,7 @@ def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: _Crate, day: da
     return round(total * 1000)
 
 
-def _priority(scenario: Scenario, calendar: Calendar, crate: _Crate, day: date) -> int:
+def _priority(scenario: Scenario, calendar: Calendar, crate: Crate, day: date) -> int:
     """Penalty (metres) for leaving a crate where it is today: patrons first, so far above any
     detour, plus its items' waiting cost."""
     return round(LEAVE_CRATE_KM * 1000) + _waiting_cost(scenario, calendar, crate, day)
@@ -470,7 +470,7 @@ def _runs(
     return runs, legs
 
 
-def _via_point(crate: _Crate, path: list[_Leg]) -> bool:
+def _via_point(crate: Crate, path: list[_Leg]) -> bool:
     """The crate's day ends at a transfer point, not at its destination."""
     return path[-1][2].branch != crate.destination
 
@@ -510,7 +510,7 @@ class _Timing:
                 left += 1
         return left
 
-    def improve(self, crate: _Crate, legs: dict[str, list[_Leg]]) -> None:
+    def improve(self, crate: Crate, legs: dict[str, list[_Leg]]) -> None:
         """Hand the crate over at its destination today: later on the same run, or relayed at
         the transfer point to another van that goes there afterwards."""
         cid = crate.crate_id
@@ -550,7 +550,7 @@ class _Timing:
         self._time_all()
         self._detour(crate, legs)
 
-    def _detour(self, crate: _Crate, legs: dict[str, list[_Leg]]) -> None:
+    def _detour(self, crate: Crate, legs: dict[str, list[_Leg]]) -> None:
         """A new stop at the crate's destination, after it was loaded, where the extra km are
         worth less than its items' day of waiting (the cheapest such place first)."""
         cid = crate.crate_id

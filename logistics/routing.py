@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
-from ortools.util import optional_boolean_pb2
 
 
 class RoutingProblemError(ValueError):
@@ -149,17 +148,12 @@ class RoutingSolution:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """One way to search: first solution strategy and metaheuristic, by OR-Tools enum name.
-
-    `operators_off` names fields of OR-Tools' `local_search_operators` search parameters
-    (such as "use_cross") to switch off; the default keeps OR-Tools' operator set.
-    """
+    """One way to search: first solution strategy and metaheuristic, by OR-Tools enum name."""
 
     name: str
     first_solution: str
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     iterated: bool = False
-    operators_off: tuple[str, ...] = ()
 
 
 # Worker i runs SEARCH_CONFIGS[i]; measured on Li & Lim 100, see benchmarks/pdptw_bench.py.
@@ -486,8 +480,6 @@ def _search(
     )
     if config.iterated:
         _use_ruin_and_recreate(parameters)
-    for operator in config.operators_off:
-        setattr(parameters.local_search_operators, operator, optional_boolean_pb2.BOOL_FALSE)
     remaining = max(deadline - time.monotonic() - _MARGIN, 0.01)
     parameters.time_limit.FromMilliseconds(max(int(remaining * 1000), 1))
     if solution_limit is not None:
