@@ -156,68 +156,88 @@ def routing_problem(
 # measured on 9.15, a fixed cost that dominates distance makes guided local search cycle
 # between fleet sizes (its arc penalties scale with arc cost, and a route's first arc carries
 # the fixed cost). Measured too: on these instances guided local search and simulated
-# annealing end where greedy descent ends, so the search escapes local optima itself by ruin
-# and recreate: remove RUIN_PAIRS pairs near one, let OR-Tools' local search reinsert them and
-# descend (RECREATE, at most RECREATE_SECONDS a call).
-# Stage 1 (FIRST_SHARE of the time): worker i runs FIRST_STAGE[i] with the instance's fleet
-# and distance alone, then ruin and recreate. Stage 2, from the better answer, each worker on
-# its own: while before the last DISTANCE_SHARE of the time, cap the fleet at one vehicle fewer
-# than its best, start from its best routes less the i-th shortest one, and ruin and recreate
-# around the pairs left out until they all fit (then cap again); after that, ruin and recreate
-# for distance at its best fleet size. The better of the workers' answers wins.
+# annealing end where greedy descent ends, so the last stage escapes local optima itself by
+# ruin and recreate (remove nearby pairs, let OR-Tools' local search reinsert and descend).
+# Each stage runs one search per worker (worker i uses entry i). Stage 1 solves with the
+# instance's fleet and distance alone; each reduction stage caps the fleet at one vehicle fewer
+# than the best so far and runs ruin and recreate from the best routes less one short route
+# (the i-th shortest for worker i), ruining around the pairs left out, until a cap cannot be
+# met; the last stage runs ruin and recreate at the best fleet size for distance.
 FIRST_STAGE: tuple[SearchConfig, ...] = (
-    SearchConfig("parallel-insertion+descent", "PARALLEL_CHEAPEST_INSERTION", "GREEDY_DESCENT"),
+    SearchConfig("parallel-insertion+gls", "PARALLEL_CHEAPEST_INSERTION"),
     SearchConfig("all-unperformed+tabu", "ALL_UNPERFORMED", "TABU_SEARCH"),
 )
 RECREATE = SearchConfig("recreate+descent", "LOCAL_CHEAPEST_INSERTION", "GREEDY_DESCENT")
-FIRST_SHARE, DISTANCE_SHARE = 0.25, 0.3
+# Shares of the time limit: first stage, each reduction attempt, least kept for distance.
+FIRST_SHARE, REDUCE_SHARE, DISTANCE_SHARE = 0.25, 0.2, 0.3
+# Ruin and recreate: pairs removed per ruin, and the cap on one recreate search in seconds.
 RUIN_PAIRS, RECREATE_SECONDS = 10, 1.0
 
 
-class _Ruin:
-    """Ruin and recreate steps on one instance; `problem` sets the fleet cap."""
+@dataclass(frozen=True)
+class _Job:
+    """One worker's search in a stage: ruin and recreate when it has initial routes."""
 
-    def __init__(self, problem: RoutingProblem, seed: int) -> None:
-        self.problem = problem
-        self.rng = random.Random(seed)
-        distance = problem.distance
-        where = [task.location for task in problem.tasks]
-        self.pairs = list(problem.pairs)
-        self.near = {
-            anchor: sorted(
-                self.pairs,
-                key=lambda pair: (
-                    distance[where[anchor[0]]][where[pair[0]]]
-                    + distance[where[anchor[1]]][where[pair[1]]]
-                ),
-            )[:RUIN_PAIRS]
-            for anchor in self.pairs
-        }
+    problem: RoutingProblem
+    config: SearchConfig
+    seed: int
+    deadline: float
+    initial_routes: tuple[tuple[int, ...], ...] | None = None
 
-    def descend(self, routes: Sequence[Sequence[int]], deadline: float) -> RoutingSolution:
-        """Insert the tasks left out of `routes` and descend (tasks left out stay unperformed)."""
-        return solve(
-            self.problem,
-            seconds=max(min(RECREATE_SECONDS, deadline - time.monotonic()), 0.05),
-            seed=self.rng.randrange(1 << 30),
+
+def _run_job(job: _Job) -> RoutingSolution:
+    """One search until the job's deadline (time.monotonic is system-wide, so across processes)."""
+    if job.initial_routes is not None:
+        return _ruin_and_recreate(job.problem, job.initial_routes, job.seed, job.deadline)
+    return solve(
+        job.problem,
+        seconds=max(job.deadline - time.monotonic(), 0.05),
+        seed=job.seed,
+        configs=(job.config,),
+        initial_routes=job.initial_routes,
+    )
+
+
+def _ruin_and_recreate(
+    problem: RoutingProblem,
+    routes: tuple[tuple[int, ...], ...],
+    seed: int,
+    deadline: float,
+) -> RoutingSolution:
+    """Until `deadline`: remove RUIN_PAIRS pairs near one, reinsert and descend; keep the result
+    when it leaves fewer tasks out, or as many and fewer routes, or as many and less distance.
+
+    The pair ruined around is a left-out one while there are any, else a random one."""
+    rng = random.Random(seed)
+    distance = problem.distance
+    where = [task.location for task in problem.tasks]
+    pairs = list(problem.pairs)
+
+    def closeness(a: tuple[int, int], b: tuple[int, int]) -> int:
+        return distance[where[a[0]]][where[b[0]]] + distance[where[a[1]]][where[b[1]]]
+
+    best = solve(
+        problem,
+        seconds=max(min(RECREATE_SECONDS, deadline - time.monotonic()), 0.05),
+        configs=(RECREATE,),
+        initial_routes=routes,
+    )
+    while pairs and deadline - time.monotonic() > 0.1:
+        out = set(best.unperformed)
+        anchor = rng.choice([pair for pair in pairs if pair[0] in out] or pairs)
+        near = sorted(pairs, key=lambda pair: closeness(anchor, pair))[:RUIN_PAIRS]
+        removed = {task for pair in near for task in pair}
+        ruined = [tuple(t for t in route if t not in removed) for route in _task_routes(best)]
+        tried = solve(
+            problem,
+            seconds=min(RECREATE_SECONDS, deadline - time.monotonic()),
+            seed=rng.randrange(1 << 30),
             configs=(RECREATE,),
-            initial_routes=[route for route in routes if route],
+            initial_routes=[route for route in ruined if route],
         )
-
-    def step(self, current: RoutingSolution, deadline: float) -> RoutingSolution:
-        """One ruin and recreate from `current`; returns the solution to go on from.
-
-        Kept when it leaves fewer tasks out, or as many and fewer routes, or as many and less
-        distance; while tasks are left out, ruin around a left-out pair and move on from any
-        result leaving no more out (a walk that helps fit them in)."""
-        out = set(current.unperformed)
-        anchor = self.rng.choice([pair for pair in self.pairs if pair[0] in out] or self.pairs)
-        removed = {task for pair in self.near[anchor] for task in pair}
-        ruined = [tuple(t for t in route if t not in removed) for route in _task_routes(current)]
-        tried = self.descend(ruined, deadline)
-        if _rank(tried) < _rank(current) or 0 < len(tried.unperformed) <= len(out):
-            return tried
-        return current
+        if _rank(tried) < _rank(best):
+            best = tried
+    return best
 
 
 def _rank(solution: RoutingSolution) -> tuple[int, int, int]:
@@ -229,53 +249,6 @@ def _task_routes(solution: RoutingSolution) -> list[tuple[int, ...]]:
     return [tuple(visit.task for visit in route.visits) for route in solution.routes]
 
 
-def _first_stage(
-    instance: LiLimInstance, config: SearchConfig, worker: int, deadline: float
-) -> RoutingSolution:
-    """`config` from scratch with the instance's fleet, then ruin and recreate until deadline."""
-    problem = routing_problem(instance, fixed_cost=False)
-    best = solve(problem, seconds=max(deadline - time.monotonic(), 0.05), configs=(config,))
-    if best.is_feasible():
-        ruin = _Ruin(problem, worker)
-        current = best
-        while deadline - time.monotonic() > 0.1:
-            current = ruin.step(current, deadline)
-            best = min(best, current, key=_rank)
-    return best
-
-
-def _second_stage(
-    instance: LiLimInstance,
-    start: RoutingSolution,
-    worker: int,
-    give_up: float,
-    deadline: float,
-) -> RoutingSolution:
-    """Fewer vehicles by fleet caps until `give_up`, then distance, until `deadline`."""
-    best = current = start
-    ruin = _Ruin(routing_problem(instance, len(best.routes), fixed_cost=False), 100 + worker)
-    reducing = False
-    while best.is_feasible() and deadline - time.monotonic() > 0.1:
-        if not reducing and len(best.routes) > 1 and time.monotonic() < give_up:
-            routes = sorted(_task_routes(best), key=len)
-            drop = worker % len(routes)
-            capped = routing_problem(instance, len(routes) - 1, fixed_cost=False)
-            ruin = _Ruin(capped, ruin.rng.randrange(1 << 30))
-            current = ruin.descend(routes[:drop] + routes[drop + 1 :], deadline)
-            reducing = True
-        elif reducing and time.monotonic() >= give_up:
-            fleet = routing_problem(instance, len(best.routes), fixed_cost=False)
-            ruin = _Ruin(fleet, ruin.rng.randrange(1 << 30))
-            current = best
-            reducing = False
-        else:
-            current = ruin.step(current, deadline)
-        if _rank(current) < _rank(best):
-            best = current
-            reducing = False
-    return best
-
-
 def _staged_solve(instance: LiLimInstance, seconds: float, workers: int) -> RoutingSolution:
     """Vehicles first by fleet caps, then distance; `workers` searches run side by side."""
     started = time.monotonic()
@@ -284,24 +257,41 @@ def _staged_solve(instance: LiLimInstance, seconds: float, workers: int) -> Rout
     if workers > 1:
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
-    try:
-        first_end = started + FIRST_SHARE * seconds
+
+    def run(jobs: list[_Job]) -> list[RoutingSolution]:
         futures: list[Future[RoutingSolution]] = []
         if pool is not None:
-            futures = [
-                pool.submit(_first_stage, instance, FIRST_STAGE[w], w, first_end)
-                for w in range(1, workers)
+            futures = [pool.submit(_run_job, job) for job in jobs[1:]]
+        return [_run_job(jobs[0])] + [future.result() for future in futures]
+
+    try:
+        first = routing_problem(instance, fixed_cost=False)
+        stage_end = started + FIRST_SHARE * seconds
+        found = run([_Job(first, FIRST_STAGE[w], 0, stage_end, None) for w in range(workers)])
+        best = min(found, key=_rank)
+        fleet = len(best.routes)
+        reduce_seconds = REDUCE_SHARE * seconds
+        while (
+            best.is_feasible()
+            and fleet > 1
+            and deadline - time.monotonic() >= reduce_seconds + DISTANCE_SHARE * seconds
+        ):
+            capped = routing_problem(instance, fleet - 1, fixed_cost=False)
+            routes = sorted(_task_routes(best), key=len)
+            stage_end = time.monotonic() + reduce_seconds
+            jobs = [
+                _Job(capped, RECREATE, w, stage_end, tuple(routes[:d] + routes[d + 1 :]))
+                for w, d in enumerate(w % len(routes) for w in range(workers))
             ]
-        found = [_first_stage(instance, FIRST_STAGE[0], 0, first_end)]
-        best = min(found + [future.result() for future in futures], key=_rank)
-        give_up = deadline - DISTANCE_SHARE * seconds
-        if pool is not None:
-            futures = [
-                pool.submit(_second_stage, instance, best, w, give_up, deadline)
-                for w in range(1, workers)
-            ]
-        found = [_second_stage(instance, best, 0, give_up, deadline)]
-        best = min([best, *found, *(future.result() for future in futures)], key=_rank)
+            reduced = min(run(jobs), key=_rank)
+            if not reduced.is_feasible():
+                break
+            best, fleet = reduced, len(reduced.routes)
+        if best.is_feasible():
+            final = routing_problem(instance, fleet, fixed_cost=False)
+            start = tuple(_task_routes(best))
+            jobs = [_Job(final, RECREATE, w, deadline, start) for w in range(workers)]
+            best = min([best, *run(jobs)], key=_rank)
     finally:
         if pool is not None:
             pool.shutdown()
