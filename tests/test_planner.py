@@ -111,3 +111,33 @@ def test_second_reservation_of_a_single_copy_is_explained(tiny: Path) -> None:
     (r6,) = [u for u in result.unplanned if u.reservation_id == "R6"]
     assert r6.item_id == "" and "1 filling earlier reservations" in r6.reason
     assert any(d.reservation_id == "R1" for d in result.deliveries)
+
+
+def test_consortium_without_a_hub(tmp_path: Path) -> None:
+    """Another consortium shape: no hub, vans based at two libraries on different weekdays;
+    crates wait only at those depots, and the plan passes the checker."""
+    static = tmp_path / "static"
+    shutil.copytree(BUNDLED, static)
+    for name in ("items.csv", "reservations.csv", "transfers.csv"):
+        (static / name).unlink()
+    for name in ("branches.csv", "opening_hours.csv"):
+        lines = (static / name).read_text().splitlines()
+        (static / name).write_text("\n".join(x for x in lines if not x.startswith("ORE,")) + "\n")
+    roads = (static / "roads.csv").read_text().replace("ORE,", "J_ORE,").replace(",ORE,", ",J_ORE,")
+    (static / "roads.csv").write_text(roads)
+    junctions = (static / "junctions.csv").read_text().rstrip("\n")
+    (static / "junctions.csv").write_text(junctions + "\nJ_ORE,59.274,15.212\n")
+    (static / "vans.csv").write_text(
+        "van_id,depot_branch_id,capacity_crates,shift_start,shift_end,weekdays\n"
+        "N1,LIN,50,07:30,16:30,mon;tue;wed;thu;fri\n"
+        "S1,KUM,50,07:30,16:30,mon;tue;thu;fri\n"
+    )
+    folder = tmp_path / "scenario"
+    generate_demand(static, folder, MONDAY, days=2, seed=11, scale=0.4)
+    scenario, result = _plan_and_check(folder, tmp_path / "plan", days=2, seconds=4)
+    assert "ORE" not in scenario.branches
+    waits = {
+        leg.leg_to_branch_id for leg in result.crates if leg.leg_to_branch_id != leg.to_branch_id
+    }
+    assert waits <= {"LIN", "KUM"}
+    assert result.summary()["items_moved"] > 10
