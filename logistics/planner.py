@@ -548,6 +548,39 @@ class _Timing:
                     pick.loads.remove(cid)
                     stop.unloads.remove(cid)
         self._time_all()
+        self._detour(crate, legs)
+
+    def _detour(self, crate: Crate, legs: dict[str, list[_Leg]]) -> None:
+        """A new stop at the crate's destination, after it was loaded, where the extra km are
+        worth less than its items' day of waiting (the cheapest such place first)."""
+        cid = crate.crate_id
+        van_id, load_at, unload_at = legs[cid][0]
+        run = self.runs[van_id]
+        worth_km = _waiting_cost(self.scenario, self.calendar, crate, self.day) / 1000
+        travel = self.scenario.travel
+        visited = [st for st in run if st.kind != "stop" or st.handled]
+        places: list[tuple[float, int]] = []
+        first = visited.index(load_at) if load_at in visited else len(visited)
+        for k in range(first, len(visited) - 1):
+            a, b = visited[k].branch, visited[k + 1].branch
+            extra = (
+                travel[(a, crate.destination)].km
+                + travel[(crate.destination, b)].km
+                - travel[(a, b)].km
+            )
+            if extra <= worth_km:
+                places.append((extra, k))
+        for _, k in sorted(places)[:3]:
+            stop = Stop("stop", crate.destination, unloads=[cid])
+            self.base_ready[id(stop)] = 0
+            run.insert(run.index(visited[k]) + 1, stop)
+            unload_at.unloads.remove(cid)
+            if self._time_all():
+                legs[cid] = [(van_id, load_at, stop)]
+                return
+            unload_at.unloads.append(cid)
+            run.remove(stop)
+        self._time_all()
 
     def rows(self) -> list[RouteRow]:
         """routes.csv rows of every run that hands over something."""
