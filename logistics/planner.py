@@ -55,7 +55,6 @@ class _Bundle:
     crates: tuple[Crate, ...]
     pick: int  # task ids in the day's routing problem
     drop: int
-    collect: bool  # True: from a library to a transfer point; False: from a transfer point
 
 
 def transfer_points(scenario: Scenario) -> frozenset[str]:
@@ -231,7 +230,7 @@ def _plan_day(
     choices: list[routing.Choice] = []
     bundles: list[_Bundle] = []
 
-    def add_pair(group: list[Crate], src: str, dst: str, collect: bool, cost: int = 0) -> int:
+    def add_pair(group: list[Crate], src: str, dst: str, cost: int = 0) -> int:
         """A pickup-and-delivery of the group; its pickup task, or -1 when it cannot be."""
         n = len(group)
         after = max(c.ready_minute for c in group)
@@ -243,11 +242,11 @@ def _plan_day(
         tasks.append(routing.Task(index[src], n, n * cm, pick, cost))
         tasks.append(routing.Task(index[dst], -n, n * cm, drop))
         pairs.append((p, d))
-        bundles.append(_Bundle(tuple(group), p, d, collect))
+        bundles.append(_Bundle(tuple(group), p, d))
         return p
 
-    def add_bundle(group: list[Crate], src: str, dst: str, collect: bool) -> None:
-        p = add_pair(group, src, dst, collect)
+    def add_bundle(group: list[Crate], src: str, dst: str) -> None:
+        p = add_pair(group, src, dst)
         if p >= 0:
             penalty = sum(_priority(scenario, calendar, c, day) for c in group)
             choices.append(routing.Choice((p,), penalty))
@@ -256,9 +255,9 @@ def _plan_day(
         """A collected crate goes straight to its destination, or to the hub at the cost of
         its items waiting another day."""
         late = _waiting_cost(scenario, calendar, crate, day)
-        options = [add_pair([crate], crate.location, crate.destination, True)]
+        options = [add_pair([crate], crate.location, crate.destination)]
         if hub:
-            options.append(add_pair([crate], crate.location, hub, True, cost=late))
+            options.append(add_pair([crate], crate.location, hub, cost=late))
         performed = tuple(p for p in options if p >= 0)
         if performed:
             choices.append(routing.Choice(performed, _priority(scenario, calendar, crate, day)))
@@ -275,15 +274,14 @@ def _plan_day(
                 by_place[(c.location, hub)].append(c)
     for (src, dst), group in sorted(by_place.items()):
         group.sort(key=lambda c: (c.ready_minute, c.crate_id))
-        collect = src not in points
-        if collect:
+        if src not in points:
             parts = _by_ready_time(group, calendar.windows(src, day), s.pull_minutes)
         else:
             parts = [group]
         for part in parts:
             for k in range(0, len(part), chunk):
                 if part[k : k + chunk]:
-                    add_bundle(part[k : k + chunk], src, dst, collect)
+                    add_bundle(part[k : k + chunk], src, dst)
 
     if not tasks:
         return _DayPlan((), 0.0, "nothing can be handed over today")
