@@ -4,10 +4,16 @@ Each day with van runs is one routing problem (see `routing`), built from bundle
 - collect: the crates of a library, ready by a given time, go to the nearest transfer point
   (a hub or a van depot) where they wait for a later run;
 - deliver: the crates waiting at a transfer point for a library go there.
-A collected crate whose destination the same van visits later that run is handed over there
-directly, the same day (each visit keeps minutes in hand for that). Leaving a bundle behind
-costs far more than any detour (patrons first), and more for every working day its items have
-waited (settings.wait_cost_km); after that the solver minimises km.
+(With settings.direct_in_model, a crate that has waited also gets the option to go straight to
+its destination inside the model.) Leaving a bundle behind costs far more than any detour
+(patrons first), and more for every working day its items have waited (settings.wait_cost_km);
+after that the solver minimises km.
+
+After routing, each crate bound for a transfer point, most urgent first, is handed over at its
+destination the same day where the re-timed runs (`schedule.time_run`) still keep every rule:
+at a later stop of the same van, relayed at the transfer point to a van that calls there after
+the drop and goes on to the destination, or at a new stop whose detour is worth the crate's day
+of waiting.
 
 Time unit of the routing problems built here: whole minutes after midnight of the day (travel
 minutes rounded up), distances in metres.
