@@ -272,12 +272,12 @@ def _plan_day(
     for c in crates:
         if c.location in points:
             by_place[(c.location, c.destination)].append(c)  # deliver from the transfer point
-        elif s.direct_in_model and _waited(calendar, c, day) >= s.direct_after_days:
-            add_crate(c, _nearest_point(scenario, points, c.location, day, calendar))
-        else:
-            hub = _nearest_point(scenario, points, c.location, day, calendar)
-            if hub:
-                by_place[(c.location, hub)].append(c)
+            continue
+        hub = _nearest_point(scenario, points, c.location, day, calendar)
+        if s.direct_in_model and _waited(calendar, c, day) >= s.direct_after_days:
+            add_crate(c, hub)
+        elif hub:
+            by_place[(c.location, hub)].append(c)
     for (src, dst), group in sorted(by_place.items()):
         group.sort(key=lambda c: (c.ready_minute, c.crate_id))
         if src not in points:
@@ -298,8 +298,8 @@ def _plan_day(
             capacity=v.capacity_crates,
             # Minutes kept in hand for crates handed over directly or relayed after routing.
             shift=(v.shift_start, max(v.shift_start, v.shift_end - s.slack_minutes)),
-            # A break inside a stop's leaving minutes is written after the stop, up to
-            # stop_minutes later than the solver put it: keep that much in hand.
+            # A little stricter than the rule, so that `schedule.time_run`, which places
+            # the breaks itself, can nearly always keep the solver's runs.
             break_after=max(1, s.break_after_minutes - s.stop_minutes),
             break_duration=s.break_minutes,
         )
@@ -443,20 +443,20 @@ def _runs(
     for route in solution.routes:
         van = vans[route.vehicle]
         depot = van.depot_branch_id
-        groups = _stop_groups(scenario, calendar, day, problem, route, places)
-        stops = [Stop("stop", branch) for branch, _, _, _ in groups]
+        groups = _stop_groups(calendar, day, problem, route, places)
+        stops = [Stop("stop", branch) for branch, _ in groups]
         # Handovers at the depot at either end belong to the start and the end of the run.
         if groups and groups[0][0] == depot:
             stops[0].kind = "start"
         else:
             stops.insert(0, Stop("start", depot))
-            groups.insert(0, (depot, None, None, []))
+            groups.insert(0, (depot, []))
         if len(stops) > 1 and groups[-1][0] == depot:
             stops[-1].kind = "end"
         else:
             stops.append(Stop("end", depot))
-            groups.append((depot, None, None, []))
-        for stop, (_, _, _, task_ids) in zip(stops, groups, strict=True):
+            groups.append((depot, []))
+        for stop, (_, task_ids) in zip(stops, groups, strict=True):
             for t in task_ids:
                 stop_of_task[t] = (van.van_id, stop)
         runs[van.van_id] = stops
@@ -497,8 +497,8 @@ class _Timing:
         self.timed: dict[str, list[RouteRow]] = {}
 
     def settle(self, legs: dict[str, list[_Leg]]) -> int:
-        """Time every run; where the greedy timing fails, leave the crates of the run's
-        latest collections behind until it succeeds. Returns how many crates were left."""
+        """Time every run; where no schedule keeps the solver's run, leave the crates of its
+        latest collections behind until one does. Returns how many crates were left."""
         left = 0
         for van_id, run in self.runs.items():
             while self._time(van_id) is None:
@@ -630,51 +630,37 @@ class _Timing:
 
 
 def _stop_groups(
-    scenario: Scenario,
     calendar: Calendar,
     day: date,
     problem: routing.RoutingProblem,
     route: routing.Route,
     places: list[str],
-) -> list[tuple[str, int | None, int | None, list[int]]]:
-    """Consecutive visits at one branch within one staffed window and without a long wait:
-    (branch, arrival, departure, tasks)."""
-    calendar_windows: dict[str, tuple[tuple[int, int], ...]] = {}
-    groups: list[tuple[str, int | None, int | None, list[int]]] = []
-    current: list[routing.Visit] = []
-
-    def window_of(branch: str, minute: int) -> int:
-        spans = calendar_windows.get(branch, ())
-        for k, (opens, closes) in enumerate(spans):
-            if opens <= minute <= closes:
-                return k
-        return -1
-
-    def close() -> None:
-        if not current:
-            return
-        branch = places[problem.tasks[current[0].task].location]
-        last = current[-1]
-        departure = last.start + problem.tasks[last.task].service + problem.stop_time
-        groups.append((branch, current[0].start, departure, [v.task for v in current]))
-        current.clear()
-
+) -> list[tuple[str, list[int]]]:
+    """The solver's visits as stops: consecutive tasks at one branch within one staffed window,
+    split where the solver put a break between them. (branch, tasks); times come later from
+    `schedule.time_run`."""
+    groups: list[tuple[str, list[int]]] = []
+    previous: routing.Visit | None = None
     for visit in route.visits:
         branch = places[problem.tasks[visit.task].location]
-        if branch not in calendar_windows:
-            calendar_windows[branch] = calendar.windows(branch, day)
-        if current:
-            prev = current[-1]
-            prev_branch = places[problem.tasks[prev.task].location]
-            prev_end = prev.start + problem.tasks[prev.task].service
-            # A break taken while waiting between two handovers splits them into two stops.
-            pause = any(prev_end <= a < visit.start for a, _ in route.breaks)
-            if (
-                prev_branch != branch
-                or window_of(branch, prev.start) != window_of(branch, visit.start)
-                or pause
-            ):
-                close()
-        current.append(visit)
-    close()
+        if previous is not None and groups[-1][0] == branch:
+            windows = calendar.windows(branch, day)
+            end = previous.start + problem.tasks[previous.task].service
+            same_window = _window_index(windows, previous.start) == _window_index(
+                windows, visit.start
+            )
+            pause = any(end <= a < visit.start for a, _ in route.breaks)
+            if same_window and not pause:
+                groups[-1][1].append(visit.task)
+                previous = visit
+                continue
+        groups.append((branch, [visit.task]))
+        previous = visit
     return groups
+
+
+def _window_index(windows: tuple[tuple[int, int], ...], minute: int) -> int:
+    for k, (opens, closes) in enumerate(windows):
+        if opens <= minute <= closes:
+            return k
+    return -1
