@@ -42,6 +42,7 @@ RULES: dict[str, str] = {
     "unknown-van": "the run's van is not in vans.csv",
     "van-weekday": "the van does not run on that weekday",
     "closed-day": "the run is on a date closed for all branches",
+    "public-holiday": "the run is on a public holiday and vans_on_holidays is off",
     "horizon": "the run's date lies outside the planned days",
     "unknown-branch": "a route row names a branch that is not in branches.csv",
     # 2. shift and row times
@@ -207,6 +208,13 @@ class _Checker:
             )
         if day in self.closed_for_all:
             self.add("closed-day", where, f"{day} is closed for all branches in closures.csv")
+        if self.calendar.is_holiday(day) and not self.settings.vans_on_holidays:
+            self.add(
+                "public-holiday",
+                where,
+                f"{day} is a public holiday ({self.calendar.holiday_name(day)}, "
+                f"{self.settings.holidays_country}) and vans_on_holidays is false",
+            )
         last_day = self.plan.start + timedelta(days=self.plan.days - 1)
         if not self.plan.start <= day <= last_day:
             self.add("horizon", where, f"{day} is outside the plan's {self.plan.start}..{last_day}")
