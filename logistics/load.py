@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from logistics import network
+from logistics.calendar import holiday_countries
 from logistics.errors import DataError, DataErrors
 from logistics.model import (
     WEEKDAYS,
@@ -26,6 +27,7 @@ from logistics.model import (
     Item,
     ItemStatus,
     Leg,
+    NoTransfer,
     OpeningInterval,
     Reservation,
     Scenario,
@@ -147,6 +149,29 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("expected a whole number >= 0 (empty: no limit)") from None
+    if value < 0:
+        raise ValueError("must be 0 or more (empty: no limit)")
+    return value
+
+
+_YES = ("true", "yes", "1")
+_NO = ("false", "no", "0")
+
+
+def _yes_no(text: str) -> bool:
+    key = text.strip().lower()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ValueError(f"expected one of {', '.join(_YES + _NO)} (empty: true)")
+
+
 def _latitude(text: str) -> float:
     value = float(text)
     if not -90 <= value <= 90:
@@ -259,6 +284,15 @@ def _setting_value(key: str, value: object, default: object) -> object:
         if not isinstance(value, str):
             raise ValueError("expected a time 'HH:MM'")
         return parse_hhmm(value)
+    if key == "holidays_country":
+        if not isinstance(value, str):
+            raise ValueError('expected a country code in quotes, such as "SE"')
+        if value and value not in holiday_countries():
+            raise ValueError(
+                "unknown country code for public holidays; expected an ISO 3166-1 code the "
+                'holidays package knows, in capitals (such as "SE"), or "" for none'
+            )
+        return value
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError("expected true or false")
@@ -266,7 +300,7 @@ def _setting_value(key: str, value: object, default: object) -> object:
     if isinstance(default, int):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError("expected a whole number >= 0")
-        if key in ("items_per_crate",) and value == 0:
+        if key in ("items_per_crate", "loan_days") and value == 0:
             raise ValueError("must be greater than 0")
         return value
     if isinstance(default, float):
@@ -308,6 +342,9 @@ def load_scenario(folder: Path | str) -> Scenario:
     closures: tuple[Closure, ...] = ()
     if (root / "closures.csv").exists():
         closures = _load_closures(_Table(root / "closures.csv", errors), branches)
+    no_transfer: tuple[NoTransfer, ...] = ()
+    if (root / "no_transfer.csv").exists():
+        no_transfer = _load_no_transfer(_Table(root / "no_transfer.csv", errors), branches)
     travel, source = _load_travel(root, branches, errors)
     if errors:
         raise DataErrors(errors)
@@ -323,6 +360,7 @@ def load_scenario(folder: Path | str) -> Scenario:
         settings=settings,
         travel=travel,
         travel_source=source,
+        no_transfer=no_transfer,
     )
 
 
@@ -336,16 +374,24 @@ def _load_branches(t: _Table) -> dict[str, Branch]:
             t.error(n, "branch_id", bid, "is empty")
             continue
         if bid == "*":
-            t.error(n, "branch_id", bid, "'*' is reserved for 'all branches' in closures.csv")
+            t.error(
+                n, "branch_id", bid,
+                "'*' is reserved for 'all branches' in closures.csv and no_transfer.csv",
+            )  # fmt: skip
             continue
         if not _unique(t, seen, n, "branch_id", bid):
             continue
         lat = t.parse(n, row, "lat", _latitude)
         lon = t.parse(n, row, "lon", _longitude)
         kind = t.parse(n, row, "kind", _enum(BranchKind))
+        limit: int | None = None
+        if row.get("max_sent_per_day", ""):
+            limit = t.parse(n, row, "max_sent_per_day", _limit)
+            if limit is None:
+                continue
         if lat is None or lon is None or kind is None:
             continue
-        branches[bid] = Branch(bid, row["name"], row["municipality"], lat, lon, kind)
+        branches[bid] = Branch(bid, row["name"], row["municipality"], lat, lon, kind, limit)
     if not branches and not t.errors:
         t.error(2, None, None, "no branches")
     return branches
@@ -429,9 +475,15 @@ def _load_items(t: _Table, branches: dict[str, Branch]) -> dict[str, Item]:
             due = t.parse(n, row, "due_date", _iso_date)
             if due is None:
                 continue
+        may_travel = True
+        if row.get("may_travel", ""):
+            parsed = t.parse(n, row, "may_travel", _yes_no)
+            if parsed is None:
+                continue
+            may_travel = parsed
         items[iid] = Item(
             iid, row["title_id"], row["title"], row["call_number"], row["home_branch_id"],
-            row["current_branch_id"], status, due,
+            row["current_branch_id"], status, due, may_travel,
         )  # fmt: skip
     return items
 
@@ -490,7 +542,8 @@ def _load_transfers(
                 f"item {iid} is at {items[iid].current_branch_id} in items.csv",
             )  # fmt: skip
             continue
-        out.append(Transfer(iid, row["from_branch_id"], row["to_branch_id"], ready))
+        rid = (row.get("reservation_id") or "").strip()
+        out.append(Transfer(iid, row["from_branch_id"], row["to_branch_id"], ready, rid))
     return tuple(out)
 
 
@@ -504,6 +557,22 @@ def _load_closures(t: _Table, branches: dict[str, Branch]) -> tuple[Closure, ...
         if day is None:
             continue
         out.append(Closure(bid, day, row["reason"]))
+    return tuple(out)
+
+
+def _load_no_transfer(t: _Table, branches: dict[str, Branch]) -> tuple[NoTransfer, ...]:
+    out: list[NoTransfer] = []
+    for n, row in t.rows(("from_branch_id", "to_branch_id")):
+        ok = True
+        for column in ("from_branch_id", "to_branch_id"):
+            if row[column] != "*":
+                ok = _known(t, branches, n, column, row[column]) and ok
+        if not ok:
+            continue
+        if row["from_branch_id"] == row["to_branch_id"] != "*":
+            t.error(n, "to_branch_id", row["to_branch_id"], "same as from_branch_id")
+            continue
+        out.append(NoTransfer(row["from_branch_id"], row["to_branch_id"]))
     return tuple(out)
 
 

@@ -35,6 +35,9 @@ class Branch:
     lat: float
     lon: float
     kind: BranchKind
+    # At most this many copies pulled here on one day are sent to other branches (None: no
+    # limit); copies filling a reservation at this branch do not count.
+    max_sent_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Item:
     current_branch_id: str
     status: ItemStatus
     due_date: date | None
+    may_travel: bool = True  # False for a reference copy: it fills reservations only where it is
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,23 @@ class Reservation:
 
 @dataclass(frozen=True)
 class Transfer:
-    """An item that must move without a reservation, e.g. a return going home."""
+    """An item that must move: a return going home, or a copy already on its way."""
 
     item_id: str
     from_branch_id: str
     to_branch_id: str
     ready_at: datetime
+    # The reservation the item is already on its way to fill (a copy pulled earlier that has
+    # not arrived yet); empty for a return going home.
+    reservation_id: str = ""
+
+
+@dataclass(frozen=True)
+class NoTransfer:
+    """Items may not be sent from one branch to another ('*' on either side: any branch)."""
+
+    from_branch_id: str
+    to_branch_id: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,16 @@ class Settings:
     # Stop each day's search after this many solutions (0: only the time limit). With a limit
     # that is reached before the time limit, plans repeat exactly for the same seed.
     solution_limit: int = 0
+    # Patron dates: an item handed over at its pickup branch is on the shelf checkin_minutes
+    # later (while staffed); the promise adds promise_margin_days staffed working days.
+    checkin_minutes: int = 30
+    promise_margin_days: int = 1
+    # Public holidays of this country (ISO code for the `holidays` package; "" for none): no
+    # branch is staffed and it is no working day. Vans run on them only with vans_on_holidays.
+    holidays_country: str = "SE"
+    vans_on_holidays: bool = False
+    # Reservations waiting for a return: a copy lent again comes back this many days later.
+    loan_days: int = 28
 
     def wait_cost(self, waited_days: int) -> float:
         """Cost (km) of one more working day of waiting for an item that waited `waited_days`."""
@@ -163,3 +188,4 @@ class Scenario:
     settings: Settings
     travel: dict[tuple[str, str], Leg] = field(repr=False)
     travel_source: str = "roads"  # 'travel.csv', 'roads' or 'great-circle'
+    no_transfer: tuple[NoTransfer, ...] = ()  # pairs of branches that may not exchange items
