@@ -55,12 +55,12 @@ from typing import Any
 
 import vroom
 
-from logistics.calendar import Calendar
+from logistics.calendar import Calendar, runs_on
 from logistics.check import check_plan
 from logistics.generate import generate_demand
 from logistics.load import load_scenario
 from logistics.model import Scenario, Van
-from logistics.planner import Crate, pack_crates, plan, runs_on
+from logistics.planner import Crate, pack_crates, plan
 from logistics.sourcing import Sourcing, choose_copies
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,6 +29,14 @@ DELIVERY_COLUMNS = (
     "ready_date", "delivered_date", "delivered_time", "transit_days",
 )  # fmt: skip
 UNPLANNED_COLUMNS = ("item_id", "reservation_id", "reason")
+# Added by the planner; plans written before them read back without.
+DELIVERY_DATE_COLUMNS = ("expected_ready_date", "promise_date")
+UNPLANNED_AT_COLUMN = "at_branch_id"
+PACKING_COLUMNS = ("crate_id", "item_id")
+RESERVATION_COLUMNS = (
+    "reservation_id", "item_id", "source_branch_id", "pickup_branch_id",
+    "expected_ready_date", "promise_date", "status", "message_sv", "message_en",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,27 @@ class Unplanned:
     item_id: str
     reservation_id: str
     reason: str
+    at_branch_id: str = ""  # where the item is at the end of the horizon, when known
+
+
+@dataclass(frozen=True)
+class PatronDate:
+    """A reservation's dates as told to the patron (reservations.csv).
+
+    status: `delivered` (on the pickup shelf within the planned days), `in_transit` (on its
+    way, beyond the planned days), `sourced` (a copy is chosen, pulled after the planned
+    days), `awaiting_return` (no copy now: estimated from due dates, uncertain) or `no_date`.
+    """
+
+    reservation_id: str
+    item_id: str
+    source_branch_id: str
+    pickup_branch_id: str
+    expected_ready_date: date | None
+    promise_date: date | None
+    status: str
+    message_sv: str
+    message_en: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,8 @@ class Plan:
     unplanned: tuple[Unplanned, ...]
     solve_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    reservations: tuple[PatronDate, ...] = ()
+    contents: tuple[tuple[str, str], ...] = ()  # (crate_id, item_id) of every crate moved
 
     def summary(self) -> dict[str, Any]:
         """The figures of summary.json."""
@@ -138,8 +169,18 @@ def _time(value: int | None) -> str:
     return "" if value is None else format_hhmm(value)
 
 
+def _iso(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
 def write_plan(plan: Plan, out: Path) -> None:
-    """Write the plan's five files into `out` (created if needed)."""
+    """Write the plan's seven files into `out` (created if needed)."""
+    dates = {p.reservation_id: p for p in plan.reservations}
+
+    def promised(reservation_id: str) -> tuple[str, str]:
+        p = dates.get(reservation_id) if reservation_id else None
+        return ("", "") if p is None else (_iso(p.expected_ready_date), _iso(p.promise_date))
+
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "routes.csv", ROUTE_COLUMNS, (
         (r.day.isoformat(), r.van_id, r.seq, r.kind, r.branch_id, _time(r.arrival),
@@ -152,14 +193,21 @@ def write_plan(plan: Plan, out: Path) -> None:
          _time(c.arrival))
         for c in plan.crates
     ))  # fmt: skip
-    _write(out / "deliveries.csv", DELIVERY_COLUMNS, (
+    _write(out / "deliveries.csv", DELIVERY_COLUMNS + DELIVERY_DATE_COLUMNS, (
         (d.item_id, d.reservation_id, d.from_branch_id, d.to_branch_id, d.crate_id,
          d.ready_date.isoformat(), d.delivered_date.isoformat(), _time(d.delivered_time),
-         d.transit_days)
+         d.transit_days, *promised(d.reservation_id))
         for d in plan.deliveries
     ))  # fmt: skip
-    _write(out / "unplanned.csv", UNPLANNED_COLUMNS, (
-        (u.item_id, u.reservation_id, u.reason) for u in plan.unplanned
+    _write(out / "unplanned.csv", (*UNPLANNED_COLUMNS, UNPLANNED_AT_COLUMN), (
+        (u.item_id, u.reservation_id, u.reason, u.at_branch_id) for u in plan.unplanned
+    ))  # fmt: skip
+    _write(out / "packing.csv", PACKING_COLUMNS, plan.contents)
+    _write(out / "reservations.csv", RESERVATION_COLUMNS, (
+        (p.reservation_id, p.item_id, p.source_branch_id, p.pickup_branch_id,
+         _iso(p.expected_ready_date), _iso(p.promise_date), p.status, p.message_sv,
+         p.message_en)
+        for p in plan.reservations
     ))  # fmt: skip
     (out / "summary.json").write_text(json.dumps(plan.summary(), indent=2) + "\n", "utf-8")
 
@@ -237,9 +285,31 @@ def read_plan(folder: Path) -> Plan:
             for d in read_rows(folder / "deliveries.csv", DELIVERY_COLUMNS)
         )
         unplanned = tuple(
-            Unplanned(u["item_id"], u["reservation_id"], u["reason"])
+            Unplanned(u["item_id"], u["reservation_id"], u["reason"], u.get("at_branch_id") or "")
             for u in read_rows(folder / "unplanned.csv", UNPLANNED_COLUMNS)
         )
+        contents: tuple[tuple[str, str], ...] = ()
+        if (folder / "packing.csv").exists():
+            contents = tuple(
+                (c["crate_id"], c["item_id"])
+                for c in read_rows(folder / "packing.csv", PACKING_COLUMNS)
+            )
+        reservations: tuple[PatronDate, ...] = ()
+        if (folder / "reservations.csv").exists():
+            reservations = tuple(
+                PatronDate(
+                    p["reservation_id"],
+                    p["item_id"],
+                    p["source_branch_id"],
+                    p["pickup_branch_id"],
+                    _opt_date(p["expected_ready_date"]),
+                    _opt_date(p["promise_date"]),
+                    p["status"],
+                    p["message_sv"],
+                    p["message_en"],
+                )
+                for p in read_rows(folder / "reservations.csv", RESERVATION_COLUMNS)
+            )
         summary = json.loads((folder / "summary.json").read_text("utf-8"))
     except (ValueError, KeyError, OSError) as exc:
         raise PlanFileError(f"{folder}: unreadable plan file: {exc}") from exc
@@ -251,4 +321,10 @@ def read_plan(folder: Path) -> Plan:
         deliveries=deliveries,
         unplanned=unplanned,
         solve_seconds=float(summary.get("solve_seconds", 0.0)),
+        reservations=reservations,
+        contents=contents,
     )
+
+
+def _opt_date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None

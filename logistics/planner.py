@@ -29,13 +29,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from logistics import routing
-from logistics.calendar import Calendar
+from logistics.calendar import Calendar, runs_on
+from logistics.eta import Timetable, patron_dates
 from logistics.model import BranchKind, Scenario, Van
 from logistics.plan import CrateLeg, Delivery, Plan, RouteRow, Unplanned
 from logistics.schedule import Stop, handling, time_run
 from logistics.sourcing import Move, choose_copies
 
 Progress = Callable[[str], None]
+
+# Days after the planned ones covered by the timetable of patron dates (returns included).
+TIMETABLE_DAYS = 120
 
 # Leaving a crate behind costs this much (km) on top of its patrons' waiting cost.
 LEAVE_CRATE_KM = 500.0
@@ -69,11 +73,6 @@ def transfer_points(scenario: Scenario) -> frozenset[str]:
     return frozenset(hubs | {v.depot_branch_id for v in scenario.vans})
 
 
-def runs_on(van: Van, day: date, calendar: Calendar) -> bool:
-    """A van runs on its weekdays, except on days closed for the whole consortium."""
-    return day.weekday() in van.weekdays and not calendar.is_closed("*", day)
-
-
 def plan(
     scenario: Scenario,
     start: date,
@@ -82,14 +81,19 @@ def plan(
     seconds: float | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    sourcing_method: str = "joint",
 ) -> Plan:
     """Plan `days` days from `start`. `seconds` is the solver budget for the whole horizon
-    (default: settings.solver_seconds per day with van runs)."""
+    (default: settings.solver_seconds per day with van runs). `sourcing_method` is `joint`
+    (all reservations at once) or `greedy` (today's practice); see `sourcing`."""
     calendar = Calendar.of(scenario)
     settings = scenario.settings
     seed = settings.seed if seed is None else seed
     say = progress or (lambda _: None)
-    sourcing = choose_copies(scenario, calendar, start, days)
+    timetable = Timetable(scenario, calendar, start, days + TIMETABLE_DAYS)
+    sourcing = choose_copies(
+        scenario, calendar, start, days, method=sourcing_method, arrival=timetable.on_shelf
+    )
     horizon = [start + timedelta(days=k) for k in range(days)]
     van_days = [d for d in horizon if any(runs_on(v, d, calendar) for v in scenario.vans)]
     budget = settings.solver_seconds * len(van_days) if seconds is None else seconds
@@ -101,6 +105,7 @@ def plan(
     waiting: list[Crate] = []  # crates at transfer points
     routes: list[RouteRow] = []
     legs: list[CrateLeg] = []
+    contents: list[tuple[str, str]] = []  # (crate, item) of every crate that moved
     deliveries: list[Delivery] = list(sourcing.on_the_spot)
     solve_seconds = 0.0
     started = time.monotonic()
@@ -124,6 +129,8 @@ def plan(
         waiting = []
         for crate in crates:
             if crate.legs and crate.legs[-1].day == day:
+                if crate.legs[0].day == day:
+                    contents.extend((crate.crate_id, m.item_id) for m in crate.moves)
                 legs.extend(leg for leg in crate.legs if leg.day == day)
             if crate.location == crate.destination:
                 last = crate.legs[-1]
@@ -156,10 +163,15 @@ def plan(
             reason = "ready only after the planning horizon"
         else:
             reason = f"still waiting at {m.from_branch_id} at the end of the horizon"
-        unplanned.append(Unplanned(m.item_id, m.reservation_id, reason))
+        unplanned.append(Unplanned(m.item_id, m.reservation_id, reason, m.from_branch_id))
     for crate in waiting:
         reason = f"in crate {crate.crate_id} waiting at {crate.location} at the end of the horizon"
-        unplanned.extend(Unplanned(m.item_id, m.reservation_id, reason) for m in crate.moves)
+        unplanned.extend(
+            Unplanned(m.item_id, m.reservation_id, reason, crate.location) for m in crate.moves
+        )
+    dates = patron_dates(
+        scenario, timetable, sourcing.assignments, deliveries, unplanned, end + timedelta(days=1)
+    )
     return Plan(
         start=start,
         days=days,
@@ -168,6 +180,8 @@ def plan(
         deliveries=tuple(sorted(deliveries, key=lambda d: d.item_id)),
         unplanned=tuple(sorted(unplanned, key=lambda u: (u.reservation_id, u.item_id))),
         solve_seconds=solve_seconds,
+        reservations=dates,
+        contents=tuple(sorted(contents)),
     )
 
 

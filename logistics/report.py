@@ -50,6 +50,13 @@ def format_summary(scenario: Scenario, plan: Plan, out: Path | None = None) -> s
     reasons = Counter(_reason_kind(u.reason) for u in plan.unplanned)
     lines.append(f"not planned: {len(plan.unplanned)}")
     lines += [f"  {n} x {reason}" for reason, n in reasons.most_common()]
+    if plan.reservations:
+        statuses = Counter(p.status for p in plan.reservations)
+        lines.append(
+            "patron dates: "
+            + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(statuses.items()))
+            + " (reservations.csv)"
+        )
     lines.append(f"solver time: {plan.solve_seconds:.1f} s")
     if out is not None:
         lines.append(f"plan files in {out}/ (routes.csv, crates.csv, deliveries.csv, ...)")

@@ -1,0 +1,230 @@
+"""When a reserved item will be on the pickup shelf: expected and promised dates.
+
+Beyond the planned days the estimate comes from the vans' regular schedule, as the earliest
+arrival over a time-expanded network of scheduled runs (networkx):
+
+- ("at", branch, day): the item is at the branch and can be collected that day;
+- a van that runs that day and can reach a staffed branch within its shift collects there and
+  brings the item to its depot, from where it can travel on the next day: ("at", branch, d) ->
+  ("at", depot, d + 1); it delivers from its depot the same way: ("at", depot, d) ->
+  ("shelf", branch, d);
+- an item waits where it is: ("at", branch, d) -> ("at", branch, d + 1).
+
+A crate collected and delivered on the same run, or relayed at the hub the same day, is faster
+than this network says; the network is the regular service a patron can count on. On the
+planned days the plan itself gives the date (deliveries.csv). An item delivered less than
+settings.checkin_minutes before its branch closes is on the shelf the next day it is staffed.
+
+The promise adds settings.promise_margin_days working days on which the pickup branch is
+staffed to the expected date: enough for the usual disturbances (a late pull, a slow run, one
+missed run), see `bokflyt simulate` and BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import networkx as nx
+
+from logistics.calendar import Calendar, runs_on
+from logistics.model import Scenario, Van
+from logistics.plan import Delivery, PatronDate, Unplanned
+from logistics.sourcing import Assignment
+
+Node = tuple[str, str, date]
+
+
+class Timetable:
+    """Earliest shelf dates over the regular schedule, from `start` for `days_ahead` days."""
+
+    def __init__(
+        self, scenario: Scenario, calendar: Calendar, start: date, days_ahead: int = 60
+    ) -> None:
+        self.scenario, self.calendar = scenario, calendar
+        self.start, self.end = start, start + timedelta(days=days_ahead)
+        self.graph: nx.DiGraph = nx.DiGraph()
+        # latest minute an item may be ready at a branch on a day and still be collected
+        self._cutoff: dict[tuple[str, date], int] = {}
+        self._cache: dict[Node, dict[str, date]] = {}
+        branches = sorted(scenario.branches)
+        day = start
+        while day < self.end:
+            after = day + timedelta(days=1)
+            for b in branches:
+                self.graph.add_edge(("at", b, day), ("at", b, after), days=1)
+            for van in scenario.vans:
+                if not runs_on(van, day, calendar):
+                    continue
+                for b in branches:
+                    cutoff = self._reach(van, b, day)
+                    if cutoff is None:
+                        continue
+                    key = (b, day)
+                    self._cutoff[key] = max(self._cutoff.get(key, cutoff), cutoff)
+                    if b != van.depot_branch_id:
+                        self.graph.add_edge(
+                            ("at", b, day), ("at", van.depot_branch_id, after), days=1
+                        )
+                    self.graph.add_edge(("at", van.depot_branch_id, day), ("shelf", b, day), days=0)
+            day = after
+
+    def _reach(self, van: Van, branch: str, day: date) -> int | None:
+        """The latest minute the van can start handing over at the branch that day and still
+        be back at its depot at the end of its shift; None when it cannot."""
+        s = self.scenario.settings
+        travel = self.scenario.travel
+        there = (
+            travel[(van.depot_branch_id, branch)].minutes if branch != van.depot_branch_id else 0
+        )
+        back = travel[(branch, van.depot_branch_id)].minutes if branch != van.depot_branch_id else 0
+        handling = s.stop_minutes + s.crate_minutes
+        best: int | None = None
+        for opens, closes in self.calendar.windows(branch, day):
+            lo = max(opens, van.shift_start + there)
+            hi = min(closes - handling, van.shift_end - back - handling)
+            if lo <= hi:
+                best = int(hi) if best is None else max(best, int(hi))
+        return best
+
+    def on_shelf(self, source: str, ready: date, minute: int, pickup: str) -> date | None:
+        """The date an item ready at `source` on `ready` from `minute` is on the pickup shelf;
+        None when it cannot get there before the end of the timetable."""
+        if source == pickup:
+            return self.shelf_date(pickup, ready, minute)
+        day = max(ready, self.start)
+        if day == ready and self._cutoff.get((source, day), -1) < minute:
+            day += timedelta(days=1)
+        if day >= self.end:
+            return None
+        found = self._reached(("at", source, day)).get(pickup)
+        if found is None:
+            return None
+        return found
+
+    def shelf_date(self, branch: str, day: date, minute: int) -> date | None:
+        return shelf_date(self.scenario, self.calendar, branch, day, minute)
+
+    def _reached(self, node: Node) -> dict[str, date]:
+        """Earliest shelf date per branch from a node: the earliest over its successors,
+        computed once for all nodes, latest day first (every edge goes forward in time)."""
+        if not self._cache:
+            for other in sorted(self.graph, key=lambda n: (n[2], n[0]), reverse=True):
+                best: dict[str, date] = {}
+                if other[0] == "shelf":
+                    best[other[1]] = other[2]
+                for nxt in self.graph.successors(other):
+                    for branch, day in self._cache[nxt].items():
+                        if branch not in best or day < best[branch]:
+                            best[branch] = day
+                self._cache[other] = best
+        return self._cache.get(node, {})
+
+    def promise(self, pickup: str, expected: date) -> date:
+        """The date told to the patron: settings.promise_margin_days working days on which the
+        pickup branch is staffed after the expected date."""
+        day = expected
+        for _ in range(self.scenario.settings.promise_margin_days):
+            day = self._next_staffed_working_day(pickup, day)
+        return day
+
+    def _next_staffed_working_day(self, branch: str, day: date) -> date:
+        nxt = day + timedelta(days=1)
+        for _ in range(366):
+            if self.calendar.is_working_day(nxt) and self.calendar.windows(branch, nxt):
+                return nxt
+            nxt += timedelta(days=1)
+        return nxt
+
+
+def shelf_date(
+    scenario: Scenario, calendar: Calendar, branch: str, day: date, minute: int
+) -> date | None:
+    """When an item that is at `branch` at `minute` on `day` is checked in: that day when the
+    branch is staffed for settings.checkin_minutes more, else its next staffed day."""
+    lag = scenario.settings.checkin_minutes
+    for opens, closes in calendar.windows(branch, day):
+        if max(opens, minute) + lag <= closes:
+            return day
+    nxt = calendar.next_open(branch, day + timedelta(days=1), 0)
+    return None if nxt is None else nxt[0]
+
+
+def patron_dates(
+    scenario: Scenario,
+    timetable: Timetable,
+    assignments: Iterable[Assignment],
+    deliveries: Iterable[Delivery],
+    unplanned: Iterable[Unplanned],
+    after: date,
+) -> tuple[PatronDate, ...]:
+    """Expected and promised dates of every sourced reservation: from the plan when it
+    delivers the item, else from the timetable, starting on `after` (the first day after the
+    planned days) where the plan leaves the item."""
+    delivered = {d.reservation_id: d for d in deliveries if d.reservation_id}
+    left_at = {u.reservation_id: u.at_branch_id for u in unplanned if u.at_branch_id}
+    out: list[PatronDate] = []
+    for a in assignments:
+        rid, pickup = a.reservation_id, a.pickup_branch_id
+        d = delivered.get(rid)
+        expected: date | None
+        if d is not None:
+            expected = timetable.shelf_date(pickup, d.delivered_date, d.delivered_time)
+            status = "delivered"
+        elif rid in left_at:
+            expected = timetable.on_shelf(left_at[rid], after, 0, pickup)
+            status = "in_transit"
+        elif a.item_id:
+            expected, status = a.estimate, "sourced"
+        elif a.uncertain:
+            expected, status = a.estimate, "awaiting_return"
+        else:
+            expected, status = None, "no_date"
+        if expected is None:
+            status = "no_date" if not a.uncertain else status
+        promise = None if expected is None else timetable.promise(pickup, expected)
+        sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
+        out.append(
+            PatronDate(
+                rid, a.item_id, a.source_branch_id, pickup, expected, promise, status, sv, en
+            )
+        )
+    return tuple(sorted(out, key=lambda p: p.reservation_id))
+
+
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+MONTHS_SV = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def _day_sv(day: date) -> str:
+    return f"{WEEKDAYS_SV[day.weekday()]} {day.day} {MONTHS_SV[day.month - 1]}"
+
+
+def _day_en(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def patron_messages(status: str, branch_name: str, promise: date | None) -> tuple[str, str]:
+    """The sentences told to the patron, Swedish and English, for a reservation's promise."""
+    if promise is None:
+        return (
+            f"Din reservation har ännu inget beräknat datum; du får ett meddelande när den "
+            f"finns att hämta på {branch_name}.",
+            f"Your reservation has no estimated date yet; you will be notified when it is "
+            f"ready for pickup at {branch_name}.",
+        )
+    if status == "awaiting_return":
+        return (
+            f"Din reservation väntar på att ett utlånat exemplar lämnas tillbaka; preliminärt "
+            f"finns den att hämta på {branch_name} {_day_sv(promise)}.",
+            f"Your reservation is waiting for a borrowed copy to be returned; it should be "
+            f"ready for pickup at {branch_name} on {_day_en(promise)}, but this is not certain.",
+        )
+    return (
+        f"Din reservation beräknas finnas att hämta på {branch_name} {_day_sv(promise)}.",
+        f"Your reservation is expected to be ready for pickup at {branch_name} "
+        f"on {_day_en(promise)}.",
+    )
