@@ -1,4 +1,4 @@
-"""The `bokflyt` command: plan, check, generate, bench."""
+"""The `bokflyt` command: plan, check, eta, simulate, generate, bench."""
 
 from __future__ import annotations
 
@@ -39,12 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, help="solver budget for the whole horizon")
     p.add_argument("--seed", type=int, help="seed (default: settings.toml's)")
     p.add_argument("--vans", type=Path, help="a vans.csv to use instead of the scenario's")
+    p.add_argument(
+        "--sourcing",
+        choices=("joint", "greedy"),
+        default="joint",
+        help="joint: choose copies for all reservations at once (default); greedy: today's "
+        "practice, nearest copy by km one reservation at a time",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
     c = sub.add_parser("check", help="check a plan against its data; exit 1 on any violation")
     c.add_argument("--data", type=Path, required=True)
     c.add_argument("--plan", type=Path, required=True)
     c.add_argument("--vans", type=Path, help="the vans.csv the plan was made with (plan --vans)")
+
+    e = sub.add_parser("eta", help="print a reservation's expected and promised pickup date")
+    e.add_argument("--data", type=Path, required=True)
+    e.add_argument("--plan", type=Path, required=True, help="a plan folder (bokflyt plan --out)")
+    e.add_argument("--reservation", required=True, help="reservation_id")
+
+    m = sub.add_parser("simulate", help="plan day after day with disturbances; check promises")
+    m.add_argument("--data", type=Path, required=True, help="scenario folder (static files)")
+    m.add_argument("--weeks", type=int, default=2)
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--start", type=_date, help="first day (default: the coming Monday)")
+    m.add_argument("--sourcing", choices=("joint", "greedy"), default="joint")
+    m.add_argument("--seconds", type=float, default=2.0, help="solver seconds per day")
+    m.add_argument("--scale", type=float, default=1.0, help="demand volume factor")
+    m.add_argument("--vans", type=Path, help="a vans.csv to use instead of the scenario's")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
 
     g = sub.add_parser("generate", help="generate a week of demand for a scenario folder")
     g.add_argument("--static", type=Path, required=True, help="folder with the static files")
@@ -72,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from logistics.check import main_check
 
             return main_check(_with_vans(args.data, args.vans), args.plan)
+        if args.command == "eta":
+            return _eta(args)
+        if args.command == "simulate":
+            return _simulate(args)
         if args.command == "generate":
             from logistics.generate import generate_demand
 
@@ -119,10 +146,78 @@ def _plan(args: argparse.Namespace) -> int:
     start = args.start or next_monday(date.today())
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     result = plan(
-        scenario, start, args.days, seconds=args.seconds, seed=args.seed, progress=progress
+        scenario,
+        start,
+        args.days,
+        seconds=args.seconds,
+        seed=args.seed,
+        progress=progress,
+        sourcing_method=args.sourcing,
     )
     write_plan(result, args.out)
     print(format_summary(scenario, result, args.out))
+    return 0
+
+
+def _eta(args: argparse.Namespace) -> int:
+    from logistics.load import load_scenario
+    from logistics.plan import read_plan
+
+    scenario = load_scenario(args.data)
+    found = [p for p in read_plan(args.plan).reservations if p.reservation_id == args.reservation]
+    if not found:
+        known = any(r.reservation_id == args.reservation for r in scenario.reservations)
+        why = "has no date in this plan" if known else "is not in reservations.csv"
+        print(f"bokflyt: reservation {args.reservation} {why}", file=sys.stderr)
+        return 1
+    p = found[0]
+    branch = scenario.branches[p.pickup_branch_id].name
+    print(f"reservation {p.reservation_id}: pick up at {branch} ({p.pickup_branch_id})")
+    print(f"  copy: {p.item_id or '-'} from {p.source_branch_id or '-'}; status: {p.status}")
+    expected = p.expected_ready_date.isoformat() if p.expected_ready_date else "-"
+    promise = p.promise_date.isoformat() if p.promise_date else "-"
+    print(f"  expected ready: {expected}; promised: {promise}")
+    print(f"  sv: {p.message_sv}")
+    print(f"  en: {p.message_en}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from logistics.simulate import simulate
+
+    if args.weeks < 1:
+        print("bokflyt: --weeks must be at least 1", file=sys.stderr)
+        return 2
+    data = _with_vans(args.data, args.vans)
+    start = args.start or next_monday(date.today())
+
+    def bar(done: int, total: int, text: str) -> None:
+        filled = round(30 * done / total)
+        line = f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} days {text}"
+        print(line, end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    report = simulate(
+        data,
+        start,
+        args.weeks,
+        args.seed,
+        method=args.sourcing,
+        seconds_per_day=args.seconds,
+        scale=args.scale,
+        progress=None if args.quiet else bar,
+    )
+    print(
+        json.dumps(
+            {
+                "start": start.isoformat(),
+                "weeks": args.weeks,
+                "sourcing": args.sourcing,
+                "seed": args.seed,
+                **report.figures(),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

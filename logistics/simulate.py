@@ -1,0 +1,396 @@
+"""Proving the promises: run the planner day after day over generated weeks, with disturbances,
+and compare what happened with what patrons were promised.
+
+Each day the planner plans that one day from the state left by the day before (which copies
+are where, which are on their way, which reservations are open), exactly as it would be run
+each morning. The day is then carried out with disturbances drawn from a seeded generator:
+
+- a pulled copy is not on the shelf (`missing`): the reservation waits for another copy;
+- staff pull late at a branch (`late_pull`): a crate whose van comes before the items are
+  ready stays there;
+- a van run is cancelled (`cancelled_runs_per_month`): its crates stay where they were;
+- a run is slower than planned (`slow_run`, `slow_factor`): a stop reached after its branch
+  closes fails; a crate not handed over rides back to the van's depot;
+- a branch closes unexpectedly (`closed_branch`): nothing is handed over there.
+
+A delivered copy is on the shelf after the check-in lag, collected by the patron and lent for
+settings.loan_days; then it is returned at the pickup branch and travels home. Draws depend
+only on the seed, the day and what they concern, so two sourcing methods meet the same
+disturbances.
+
+The promise of a reservation is the first one the planner made for it (what the patron was
+told); the real ready date is the day it was on the shelf.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from logistics.calendar import Calendar
+from logistics.check import check_plan
+from logistics.eta import shelf_date
+from logistics.generate import generate_demand
+from logistics.load import load_scenario
+from logistics.model import Item, ItemStatus, Reservation, Scenario, Transfer
+from logistics.plan import Plan, RouteRow
+from logistics.planner import plan
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Disturbances:
+    """Probabilities of what goes wrong (see the module docstring)."""
+
+    missing: float = 0.03  # per pulled copy
+    late_pull: float = 0.05  # per branch and day
+    late_pull_minutes: int = 120
+    cancelled_runs_per_month: float = 1.0  # over all vans
+    slow_run: float = 0.10  # per run
+    slow_factor: float = 1.25
+    closed_branch: float = 0.01  # per branch and day
+
+    @classmethod
+    def none(cls) -> Disturbances:
+        return cls(0.0, 0.0, 0, 0.0, 0.0, 1.0, 0.0)
+
+
+@dataclass
+class Outcome:
+    """One reservation: when placed, what was promised, when it really was on the shelf."""
+
+    placed: date
+    pickup: str
+    expected: date | None = None
+    promise: date | None = None
+    ready: date | None = None
+
+
+@dataclass
+class SimulationReport:
+    """What `simulate` measured."""
+
+    start: date
+    days: int
+    method: str
+    reservations: int  # placed in the simulated days
+    promised: int  # with a certain promise
+    kept: int  # ready on or before the promise
+    late: int
+    open_at_end: int  # promised, not ready yet, promise after the end: not judged
+    tight: int  # judged promises at most 1 working day after the real ready date
+    waiting: list[int] = field(default_factory=list)  # working days placed -> ready
+    km: float = 0.0
+    runs: int = 0
+    crates: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    violations: int = 0  # of the daily plans, when checked
+
+    @property
+    def judged(self) -> int:
+        return self.kept + self.late
+
+    def figures(self) -> dict[str, float | int | None]:
+        w = sorted(self.waiting)
+        return {
+            "reservations": self.reservations,
+            "promised": self.promised,
+            "judged": self.judged,
+            "kept_share": round(self.kept / self.judged, 4) if self.judged else None,
+            "tight_share": round(self.tight / self.judged, 4) if self.judged else None,
+            "ready": len(w),
+            "waiting_mean": round(statistics.fmean(w), 3) if w else None,
+            "waiting_median": statistics.median(w) if w else None,
+            "waiting_p90": w[min(len(w) - 1, int(0.9 * len(w)))] if w else None,
+            "km": round(self.km, 1),
+            "runs": self.runs,
+            "crates": self.crates,
+            **{f"events_{k}": v for k, v in sorted(self.events.items())},
+        }
+
+
+def simulate(
+    data: Path,
+    start: date,
+    weeks: int,
+    seed: int,
+    *,
+    method: str = "joint",
+    seconds_per_day: float = 2.0,
+    scale: float = 1.0,
+    disturbances: Disturbances | None = None,
+    progress: Progress | None = None,
+    check: bool = False,
+) -> SimulationReport:
+    """Simulate `weeks` weeks from `start` on the scenario folder `data` with generated demand
+    (seeded by `seed`, volume `scale`). With `check`, every day's plan goes through the
+    independent checker and the violations are counted in the report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_demand(data, Path(tmp), start, days=7 * weeks, seed=seed, scale=scale)
+        base = load_scenario(Path(tmp))
+    world = _World(base, seed, disturbances or Disturbances())
+    days = 7 * weeks
+    report = SimulationReport(start, days, method, 0, 0, 0, 0, 0, 0)
+    for k in range(days):
+        day = start + timedelta(days=k)
+        world.returns(day)
+        scenario = world.scenario(day)
+        p = plan(scenario, day, 1, seconds=seconds_per_day, seed=seed, sourcing_method=method)
+        if check:
+            report.violations += len(check_plan(scenario, p))
+        world.promises(p)
+        world.carry_out(p, day)
+        report.km += sum(r.km_from_prev for r in p.routes)
+        report.runs += len({(r.day, r.van_id) for r in p.routes})
+        report.crates += len({c.crate_id for c in p.crates if c.leg == 1})
+        if progress:
+            progress(k + 1, days, f"{day.isoformat()}: {len(world.open)} open reservations")
+    end = start + timedelta(days=days)
+    for rid, o in world.outcomes.items():
+        if base_placed(world, rid) >= end:
+            continue
+        report.reservations += 1
+        if o.ready is not None:
+            report.waiting.append(world.calendar.working_days_between(o.placed, o.ready))
+        if o.promise is None:
+            continue
+        report.promised += 1
+        if o.ready is not None and o.ready <= o.promise:
+            report.kept += 1
+        elif o.ready is not None or o.promise < end:
+            report.late += 1
+        else:
+            report.open_at_end += 1
+            continue
+        if o.ready is None or world.calendar.working_days_between(o.ready, o.promise) <= 1:
+            report.tight += 1
+    report.events = dict(world.events)
+    return report
+
+
+def base_placed(world: _World, rid: str) -> date:
+    return world.outcomes[rid].placed
+
+
+class _World:
+    """The consortium's state between days: copies, transfers, open reservations, outcomes."""
+
+    def __init__(self, base: Scenario, seed: int, disturbances: Disturbances) -> None:
+        self.base, self.seed, self.d = base, seed, disturbances
+        self.calendar = Calendar.of(base)
+        self.items: dict[str, Item] = dict(base.items)
+        self.transfers: dict[str, Transfer] = {t.item_id: t for t in base.transfers}
+        self.open: dict[str, Reservation] = {r.reservation_id: r for r in base.reservations}
+        self.outcomes: dict[str, Outcome] = {
+            r.reservation_id: Outcome(r.placed_at.date(), r.pickup_branch_id)
+            for r in base.reservations
+        }
+        self.lent: list[tuple[date, str, str]] = []  # (due, item, where it is returned)
+        for i in base.items.values():
+            if i.status is ItemStatus.ON_LOAN and i.due_date is not None:
+                self.lent.append((i.due_date, i.item_id, i.home_branch_id))
+        self.events: dict[str, int] = {}
+        runs_a_month = sum(len(v.weekdays) for v in base.vans) * 52 / 12
+        self.cancel_p = disturbances.cancelled_runs_per_month / runs_a_month if runs_a_month else 0
+
+    def draw(self, day: date, kind: str, key: str) -> float:
+        """A uniform draw that depends only on the seed, the day, the kind and the key."""
+        entropy = [self.seed, day.toordinal(), zlib.crc32(kind.encode()), zlib.crc32(key.encode())]
+        return float(np.random.default_rng(entropy).random())
+
+    def happens(self, p: float, day: date, kind: str, key: str) -> bool:
+        hit = p > 0 and self.draw(day, kind, key) < p
+        if hit:
+            self.events[kind] = self.events.get(kind, 0) + 1
+        return hit
+
+    def returns(self, day: date) -> None:
+        """Copies due today come back where they were lent and travel home when needed."""
+        due, self.lent = [x for x in self.lent if x[0] <= day], [x for x in self.lent if x[0] > day]
+        for _, iid, where in due:
+            item = self.items[iid]
+            self.items[iid] = replace(
+                item, status=ItemStatus.AVAILABLE, current_branch_id=where, due_date=None
+            )
+            if where != item.home_branch_id:
+                ready = datetime.combine(day, time(12, 0))
+                self.transfers[iid] = Transfer(iid, where, item.home_branch_id, ready)
+
+    def scenario(self, day: date) -> Scenario:
+        """The state as the planner sees it in the morning of `day`."""
+        end = datetime.combine(day + timedelta(days=1), time(0, 0))
+        return replace(
+            self.base,
+            items=self.items,
+            reservations=tuple(r for r in self.open.values() if r.placed_at < end),
+            transfers=tuple(self.transfers.values()),
+        )
+
+    def promises(self, p: Plan) -> None:
+        """The first certain date told to each patron is the promise."""
+        for d in p.reservations:
+            o = self.outcomes.get(d.reservation_id)
+            if o is None or o.promise is not None or d.promise_date is None:
+                continue
+            if d.status in ("awaiting_return", "no_date"):
+                continue
+            o.expected, o.promise = d.expected_ready_date, d.promise_date
+
+    def carry_out(self, p: Plan, day: date) -> None:
+        """Do the day's plan with disturbances and update the state."""
+        runs: dict[str, list[RouteRow]] = {}
+        for r in p.routes:
+            runs.setdefault(r.van_id, []).append(r)
+        arrivals = self._arrivals(runs, day)
+        failed_stops = self._failed_stops(runs, arrivals, day)
+        cancelled = {v for v in runs if self.happens(self.cancel_p, day, "cancelled_run", v)}
+        late = {
+            b for b in self.base.branches if self.happens(self.d.late_pull, day, "late_pull", b)
+        }
+        depot = {v.van_id: v.depot_branch_id for v in self.base.vans}
+        items_of: dict[str, list[str]] = {}
+        for crate_id, iid in p.contents:
+            items_of.setdefault(crate_id, []).append(iid)
+        moving = {d.item_id: d for d in p.deliveries}
+        reservation_of = {d.item_id: d.reservation_id for d in p.deliveries}
+        reservation_of.update({u.item_id: u.reservation_id for u in p.unplanned if u.item_id})
+        destination = {d.item_id: d.to_branch_id for d in p.deliveries}
+
+        # Copies pulled today: some are not on the shelf.
+        pulled = {d.item_id for d in p.deliveries if d.ready_date == day}
+        pulled |= {u.item_id for u in p.unplanned if u.at_branch_id and u.item_id}
+        pulled = {i for i in pulled if i not in self.transfers and reservation_of.get(i)}
+        missing = {i for i in sorted(pulled) if self.happens(self.d.missing, day, "missing", i)}
+        for iid in missing:
+            self.items[iid] = replace(self.items[iid], status=ItemStatus.MISSING)
+
+        # Filled on the spot.
+        for d in p.deliveries:
+            if not d.crate_id and d.item_id not in missing:
+                self._on_shelf(d.item_id, d.reservation_id, d.to_branch_id, day, d.delivered_time)
+
+        # Crates: follow their legs while they succeed.
+        legs_of: dict[str, list[tuple[str, str, str, int, int]]] = {}
+        for c in p.crates:
+            legs_of.setdefault(c.crate_id, []).append(
+                (c.van_id, c.leg_from_branch_id, c.leg_to_branch_id, c.departure, c.arrival)
+            )
+            destination.update({i: c.to_branch_id for i in items_of.get(c.crate_id, [])})
+        for crate_id, legs in legs_of.items():
+            contents = [i for i in items_of.get(crate_id, []) if i not in missing]
+            if not contents:
+                continue
+            fresh = any(i in pulled for i in contents)  # pulled today: may be pulled late
+            at, when = legs[0][1], -1
+            for van, frm, to, dep, arr in legs:
+                if van in cancelled or (van, frm, dep) in failed_stops:
+                    break
+                if fresh and frm == legs[0][1] and frm in late and dep < self._pull_ready(frm, day):
+                    break
+                if (van, to, arr) in failed_stops:
+                    at, when = depot[van], -1
+                    break
+                at, when = to, arrivals.get((van, to, arr), arr)
+            for iid in contents:
+                self._after_day(iid, reservation_of.get(iid, ""), destination[iid], at, day, when)
+
+        # Pulled today but not collected, or waiting at a transfer point: on their way.
+        for u in p.unplanned:
+            if u.at_branch_id and u.item_id and u.item_id not in missing:
+                if u.item_id in moving or any(u.item_id in v for v in items_of.values()):
+                    continue
+                target = self._target(u.item_id, u.reservation_id)
+                if target:
+                    self._after_day(u.item_id, u.reservation_id, target, u.at_branch_id, day, -1)
+
+    def _target(self, iid: str, rid: str) -> str:
+        if rid:
+            return self.outcomes[rid].pickup if rid in self.outcomes else ""
+        t = self.transfers.get(iid)
+        return "" if t is None else t.to_branch_id
+
+    def _after_day(self, iid: str, rid: str, dest: str, at: str, day: date, minute: int) -> None:
+        """Where a moving copy is at the end of the day: on the shelf, or on its way."""
+        if at == dest and minute >= 0:
+            self.transfers.pop(iid, None)
+            if rid:
+                self._on_shelf(iid, rid, dest, day, minute)
+            else:
+                self.items[iid] = replace(self.items[iid], current_branch_id=dest)
+            return
+        self.items[iid] = replace(self.items[iid], current_branch_id=at)
+        ready = datetime.combine(day + timedelta(days=1), time(0, 0))
+        if rid:
+            self.open.pop(rid, None)
+        self.transfers[iid] = Transfer(iid, at, dest, ready, rid)
+
+    def _on_shelf(self, iid: str, rid: str, branch: str, day: date, minute: int) -> None:
+        """The copy is checked in for its reservation; the patron borrows it."""
+        o = self.outcomes.get(rid)
+        ready = shelf_date(self.base, self.calendar, branch, day, minute)
+        if o is not None and o.ready is None:
+            o.ready = ready
+        self.open.pop(rid, None)
+        due = (ready or day) + timedelta(days=self.base.settings.loan_days)
+        self.items[iid] = replace(
+            self.items[iid], status=ItemStatus.ON_LOAN, current_branch_id=branch, due_date=due
+        )
+        self.lent.append((due, iid, branch))
+
+    def _pull_ready(self, branch: str, day: date) -> int:
+        windows = self.calendar.windows(branch, day)
+        opens = windows[0][0] if windows else 0
+        return opens + self.base.settings.pull_minutes + self.d.late_pull_minutes
+
+    def _failed_stops(
+        self,
+        runs: dict[str, list[RouteRow]],
+        arrivals: dict[tuple[str, str, int], int],
+        day: date,
+    ) -> set[tuple[str, str, int]]:
+        """(van, branch, minute) of stops where nothing can be handed over: the branch closed
+        unexpectedly, or a slow run reached it after it closed. Minute: arrival and departure."""
+        closed = {
+            b
+            for b in self.base.branches
+            if self.happens(self.d.closed_branch, day, "closed_branch", b)
+        }
+        out: set[tuple[str, str, int]] = set()
+        for van, rows in runs.items():
+            for r in rows:
+                if r.kind == "break" or not r.branch_id:
+                    continue
+                arrive = arrivals.get((van, r.branch_id, r.arrival or -1), r.arrival)
+                fails = r.branch_id in closed
+                if arrive is not None and r.kind == "stop":
+                    fails = fails or not any(
+                        o <= arrive <= c for o, c in self.calendar.windows(r.branch_id, day)
+                    )
+                if fails:
+                    for minute in (r.arrival, r.departure):
+                        if minute is not None:
+                            out.add((van, r.branch_id, minute))
+        return out
+
+    def _arrivals(
+        self, runs: dict[str, list[RouteRow]], day: date
+    ) -> dict[tuple[str, str, int], int]:
+        """Real arrival minutes of slow runs: the time since the start stretched."""
+        out: dict[tuple[str, str, int], int] = {}
+        for van, rows in runs.items():
+            if not self.happens(self.d.slow_run, day, "slow_run", van):
+                continue
+            begin = rows[0].departure or 0
+            for r in rows:
+                if r.arrival is not None and r.branch_id:
+                    late = begin + round((r.arrival - begin) * self.d.slow_factor)
+                    out[(van, r.branch_id, r.arrival)] = late
+        return out
