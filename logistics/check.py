@@ -26,7 +26,7 @@ from typing import Any
 from logistics.calendar import Calendar
 from logistics.errors import BokflytError, PlanFileError
 from logistics.load import format_hhmm, load_scenario
-from logistics.model import WEEKDAYS, BranchKind, ItemStatus, Reservation, Scenario, Transfer, Van
+from logistics.model import WEEKDAYS, BranchKind, ItemStatus, Reservation, Scenario, Van
 from logistics.plan import CrateLeg, Delivery, Plan, RouteRow, read_plan
 
 START, STOP, BREAK, END = "start", "stop", "break", "end"
@@ -83,6 +83,9 @@ RULES: dict[str, str] = {
     "reservation-item": "the item filling a reservation is of another title, not available, "
     "elsewhere, sent elsewhere, or fills two reservations",
     "placed-at": "a reserved item leaves before the reservation was placed",
+    "may-not-travel": "a copy that may not travel (items.csv may_travel) goes to another branch",
+    "no-transfer": "a reserved copy goes between branches that no_transfer.csv bars",
+    "max-sent": "a branch sends more copies pulled on one day than its max_sent_per_day",
     "transfer-missing": "a transfer is neither delivered nor unplanned",
     "transfer-duplicate": "a transfer appears more than once",
     "transfer-mismatch": "a transfer is delivered between other branches than transfers.csv says",
@@ -167,6 +170,7 @@ class _Checker:
         self.settings = scenario.settings
         self.plan = plan
         self.calendar = Calendar.of(scenario)
+        self.transfers_by_item = {t.item_id: t for t in scenario.transfers}
         self.vans: dict[str, Van] = {v.van_id: v for v in scenario.vans}
         self.depots = {v.depot_branch_id for v in scenario.vans}
         self.closed_for_all = {c.day for c in scenario.closures if c.branch_id == "*"}
@@ -187,6 +191,7 @@ class _Checker:
             self._check_chain(crate_id, legs)
         self._check_deliveries()
         self._check_reservations()
+        self._check_sent_per_day()
         self._check_transfers()
         self._check_unplanned()
         return self.found
@@ -801,6 +806,8 @@ class _Checker:
             where = _delivery_where(d)
             if d.item_id:
                 holds[d.item_id].add(d.reservation_id)
+            if self._carried(d.item_id, d.reservation_id):
+                continue  # a copy already on its way: checked as a transfer
             reservation = by_id.get(d.reservation_id)
             if reservation is None:
                 self.add(
@@ -852,11 +859,54 @@ class _Checker:
             )
         for problem in problems:
             self.add("reservation-item", where, problem)
+        if d.from_branch_id == d.to_branch_id:
+            return
+        if not item.may_travel:
+            self.add("may-not-travel", where, f"item {item.item_id} may not travel (items.csv)")
+        barred = {(n.from_branch_id, n.to_branch_id) for n in self.scenario.no_transfer}
+        pairs = [(a, b) for a in (d.from_branch_id, "*") for b in (d.to_branch_id, "*")]
+        if any(pair in barred for pair in pairs):
+            self.add(
+                "no-transfer",
+                where,
+                f"no_transfer.csv bars sending from {d.from_branch_id} to {d.to_branch_id}",
+            )
+
+    def _check_sent_per_day(self) -> None:
+        """Copies pulled for reservations at a branch and sent elsewhere, per ready day."""
+        moving = {t.item_id for t in self.scenario.transfers}
+        sent = Counter(
+            (d.from_branch_id, d.ready_date)
+            for d in self.plan.deliveries
+            if d.reservation_id and d.from_branch_id != d.to_branch_id and d.item_id not in moving
+        )
+        for (branch_id, day), n in sorted(sent.items()):
+            branch = self.scenario.branches.get(branch_id)
+            limit = None if branch is None else branch.max_sent_per_day
+            if limit is not None and n > limit:
+                self.add(
+                    "max-sent",
+                    f"deliveries.csv {branch_id} {day.isoformat()}",
+                    f"{n} copies pulled that day are sent elsewhere; max_sent_per_day is {limit}",
+                )
+
+    def _carried(self, item_id: str, reservation_id: str) -> bool:
+        """The item is in transfers.csv on its way to fill this reservation."""
+        t = self.transfers_by_item.get(item_id)
+        return bool(reservation_id) and t is not None and t.reservation_id == reservation_id
 
     def _check_transfers(self) -> None:
-        by_item: dict[str, Transfer] = {t.item_id: t for t in self.scenario.transfers}
-        seen = Counter(d.item_id for d in self.plan.deliveries if not d.reservation_id)
-        seen.update(u.item_id for u in self.plan.unplanned if u.item_id and not u.reservation_id)
+        by_item = self.transfers_by_item
+        seen = Counter(
+            d.item_id
+            for d in self.plan.deliveries
+            if not d.reservation_id or self._carried(d.item_id, d.reservation_id)
+        )
+        seen.update(
+            u.item_id
+            for u in self.plan.unplanned
+            if u.item_id and (not u.reservation_id or self._carried(u.item_id, u.reservation_id))
+        )
         for t in self.scenario.transfers:
             where = f"transfers.csv item {t.item_id}"
             n = seen[t.item_id]
@@ -867,7 +917,7 @@ class _Checker:
             elif n > 1:
                 self.add("transfer-duplicate", where, f"appears {n} times in the plan")
         for d in self.plan.deliveries:
-            if d.reservation_id:
+            if d.reservation_id and not self._carried(d.item_id, d.reservation_id):
                 continue
             where = _delivery_where(d)
             transfer = by_item.get(d.item_id)
@@ -899,6 +949,7 @@ class _Checker:
 
     def _check_unplanned(self) -> None:
         reservations = {r.reservation_id for r in self.scenario.reservations}
+        reservations |= {t.reservation_id for t in self.scenario.transfers if t.reservation_id}
         transfers = {t.item_id for t in self.scenario.transfers}
         for n, u in enumerate(self.plan.unplanned, start=2):
             where = f"unplanned.csv row {n}"

@@ -345,6 +345,11 @@ def load_scenario(folder: Path | str) -> Scenario:
     no_transfer: tuple[NoTransfer, ...] = ()
     if (root / "no_transfer.csv").exists():
         no_transfer = _load_no_transfer(_Table(root / "no_transfer.csv", errors), branches)
+    promises: dict[str, date] = {}
+    if (root / "promises.csv").exists():
+        known = {r.reservation_id for r in reservations}
+        known |= {t.reservation_id for t in transfers if t.reservation_id}
+        promises = _load_promises(_Table(root / "promises.csv", errors), known)
     travel, source = _load_travel(root, branches, errors)
     if errors:
         raise DataErrors(errors)
@@ -361,6 +366,7 @@ def load_scenario(folder: Path | str) -> Scenario:
         travel=travel,
         travel_source=source,
         no_transfer=no_transfer,
+        promises=promises,
     )
 
 
@@ -385,10 +391,8 @@ def _load_branches(t: _Table) -> dict[str, Branch]:
         lon = t.parse(n, row, "lon", _longitude)
         kind = t.parse(n, row, "kind", _enum(BranchKind))
         limit: int | None = None
-        if row.get("max_sent_per_day", ""):
+        if row.get("max_sent_per_day", ""):  # a bad value is reported; the branch stays known
             limit = t.parse(n, row, "max_sent_per_day", _limit)
-            if limit is None:
-                continue
         if lat is None or lon is None or kind is None:
             continue
         branches[bid] = Branch(bid, row["name"], row["municipality"], lat, lon, kind, limit)
@@ -476,11 +480,8 @@ def _load_items(t: _Table, branches: dict[str, Branch]) -> dict[str, Item]:
             if due is None:
                 continue
         may_travel = True
-        if row.get("may_travel", ""):
-            parsed = t.parse(n, row, "may_travel", _yes_no)
-            if parsed is None:
-                continue
-            may_travel = parsed
+        if row.get("may_travel", ""):  # a bad value is reported; the item stays known
+            may_travel = t.parse(n, row, "may_travel", _yes_no) is not False
         items[iid] = Item(
             iid, row["title_id"], row["title"], row["call_number"], row["home_branch_id"],
             row["current_branch_id"], status, due, may_travel,
@@ -545,6 +546,24 @@ def _load_transfers(
         rid = (row.get("reservation_id") or "").strip()
         out.append(Transfer(iid, row["from_branch_id"], row["to_branch_id"], ready, rid))
     return tuple(out)
+
+
+def _load_promises(t: _Table, known: set[str]) -> dict[str, date]:
+    """promises.csv: reservation_id, promise_date — the dates patrons were told."""
+    out: dict[str, date] = {}
+    for n, row in t.rows(("reservation_id", "promise_date")):
+        rid = row["reservation_id"]
+        if rid not in known:
+            t.error(n, "reservation_id", rid, "unknown reservation (not in reservations.csv "
+                    "or transfers.csv)")  # fmt: skip
+            continue
+        if rid in out:
+            t.error(n, "reservation_id", rid, "duplicate reservation_id")
+            continue
+        day = t.parse(n, row, "promise_date", _iso_date)
+        if day is not None:
+            out[rid] = day
+    return out
 
 
 def _load_closures(t: _Table, branches: dict[str, Branch]) -> tuple[Closure, ...]:

@@ -160,6 +160,9 @@ class Settings:
     # later (while staffed); the promise adds promise_margin_days staffed working days.
     checkin_minutes: int = 30
     promise_margin_days: int = 1
+    # Cost (km) per item of leaving it where it is when that breaks its promise (promises.csv):
+    # it would no longer reach the pickup shelf by the promised date.
+    promise_cost_km: float = 150.0
     # Public holidays of this country (ISO code for the `holidays` package; "" for none): no
     # branch is staffed and it is no working day. Vans run on them only with vans_on_holidays.
     holidays_country: str = "SE"
@@ -189,3 +192,5 @@ class Scenario:
     travel: dict[tuple[str, str], Leg] = field(repr=False)
     travel_source: str = "roads"  # 'travel.csv', 'roads' or 'great-circle'
     no_transfer: tuple[NoTransfer, ...] = ()  # pairs of branches that may not exchange items
+    # The pickup dates patrons were told (promises.csv): the planner treats them as deadlines.
+    promises: dict[str, date] = field(default_factory=dict)

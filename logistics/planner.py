@@ -408,13 +408,17 @@ def _waited(calendar: Calendar, crate: Crate, day: date) -> int:
 
 def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: Crate, day: date) -> int:
     """Cost (metres) of the crate's items waiting one more working day: patrons first, so it
-    grows with the days they have waited already (settings.wait_cost_km)."""
+    grows with the days they have waited already (settings.wait_cost_km), and more when a day
+    later breaks a promise made to the patron (settings.promise_cost_km)."""
     s = scenario.settings
     total = 0.0
     for m in crate.moves:
         waited = calendar.working_days_between(m.ready_date, day)
         weight = 1.0 if m.reservation_id else s.transfer_weight
         total += weight * s.wait_cost(waited)
+        promise = scenario.promises.get(m.reservation_id) if m.reservation_id else None
+        if promise is not None and calendar.working_days_between(day, promise) <= 1:
+            total += s.promise_cost_km  # a day later breaks the promise (or it is late)
     return round(total * 1000)
 
 

@@ -129,10 +129,16 @@ def simulate(
     disturbances: Disturbances | None = None,
     progress: Progress | None = None,
     check: bool = False,
+    lookahead_days: int = 5,
 ) -> SimulationReport:
     """Simulate `weeks` weeks from `start` on the scenario folder `data` with generated demand
     (seeded by `seed`, volume `scale`). With `check`, every day's plan goes through the
-    independent checker and the violations are counted in the report."""
+    independent checker and the violations are counted in the report.
+
+    Each morning the planner plans that day, which is carried out, and also the coming
+    `lookahead_days` days (as `bokflyt plan --days N` does), whose dates are what patrons are
+    told: the day's plan is the first day of that plan, made again alone so that the state at
+    the end of the day is exactly what its files say."""
     with tempfile.TemporaryDirectory() as tmp:
         generate_demand(data, Path(tmp), start, days=7 * weeks, seed=seed, scale=scale)
         base = load_scenario(Path(tmp))
@@ -144,9 +150,19 @@ def simulate(
         world.returns(day)
         scenario = world.scenario(day)
         p = plan(scenario, day, 1, seconds=seconds_per_day, seed=seed, sourcing_method=method)
+        ahead = p
+        if lookahead_days > 1:
+            ahead = plan(
+                scenario,
+                day,
+                lookahead_days,
+                seconds=seconds_per_day * lookahead_days,
+                seed=seed,
+                sourcing_method=method,
+            )
         if check:
             report.violations += len(check_plan(scenario, p))
-        world.promises(p)
+        world.promises(ahead)
         world.carry_out(p, day)
         report.km += sum(r.km_from_prev for r in p.routes)
         report.runs += len({(r.day, r.van_id) for r in p.routes})
@@ -232,6 +248,11 @@ class _World:
             items=self.items,
             reservations=tuple(r for r in self.open.values() if r.placed_at < end),
             transfers=tuple(self.transfers.values()),
+            promises={
+                rid: o.promise
+                for rid, o in self.outcomes.items()
+                if o.promise is not None and o.ready is None
+            },
         )
 
     def promises(self, p: Plan) -> None:

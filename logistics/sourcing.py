@@ -3,49 +3,59 @@
 Two methods, `choose_copies(method=...)`:
 
 - **joint** (default): one optimisation decides, for all reservations placed before the horizon
-  ends, which available copy fills which reservation. Lexicographic cost, as exact integer
-  weights: first fill as many reservations as possible; then the patrons' waiting (working days
-  from placing to the estimate, the date the copy is on the pickup shelf per `arrival`); then
-  km between the copy's branch and the pickup (0 for a copy already there); last, among equal
-  solutions, leave the later reservation of a title without a copy. A copy at the pickup branch
-  is ready soonest and travels 0 km, so it wins unless another reservation needs it more.
+  ends, which available copy fills which reservation. Its cost is lexicographic, as exact
+  integer weights: first as few reservations without a copy as possible; then the patrons'
+  waiting, in working days from placing to the estimate (the day the copy is on the pickup
+  shelf, per `arrival`; a reservation without a copy counts as waiting until after every
+  estimate); then km between the copy's branch and the pickup (0 for a copy already there).
+  A copy at the pickup branch is ready soonest and travels 0 km, so it wins unless another
+  reservation needs it more. Crates are not counted: km per item stands for transport.
   Reservations and copies only meet within a title, so the problem falls apart into small
-  independent pieces, unless a branch's daily sending limit ties titles together: the pieces
-  without such a limit are one min-cost flow (OR-Tools SimpleMinCostFlow, exact and fast), each
-  piece with one is a CP-SAT model (one worker, fixed seed: the same answer every time) in which
-  the limit holds exactly.
+  independent pieces, unless a branch's daily sending limit ties titles together. The pieces
+  without a limit that can bind are one min-cost flow (OR-Tools SimpleMinCostFlow: exact, a
+  tenth of a second for the bundled week). Each piece with one is a 0-1 program through
+  OR-Tools (linear program GLOP, then SCIP; see `_mip`), in which the limit holds exactly and a
+  copy may also be pulled on a later staffed day of the horizon, or the first one after it,
+  when the earlier days' limit is used up (days after the horizon are the next plan's to
+  limit). Both are deterministic. Between equally good solutions, an earlier reservation of a
+  title gets the copy rather than a later one (`_earlier_first`).
 - **greedy**: today's practice (Koha's transport cost matrix): one reservation at a time in queue
   order (placed_at, reservation_id), a copy at the pickup branch, else the candidate copy at the
-  branch with the fewest km to the pickup, ties by item_id. It keeps the same rules and gives the
-  same estimates, so the two methods can be compared on the same data. No fairness beyond queue
-  order (as in Koha).
+  branch with the fewest km to the pickup, ties by item_id; a copy whose branch has sent its
+  daily limit on its pull day already is skipped. It keeps the same rules and gives estimates
+  the same way, so the two methods can be compared on the same data. No fairness beyond queue
+  order, as in Koha.
 
 Rules of a consortium (both methods): a candidate copy is available, not in transfers.csv, and
 allowed to go to the pickup branch: a copy at the pickup needs no travel; any other copy must
 have may_travel and its branch must not be barred from sending to the pickup (no_transfer.csv).
 A branch with max_sent_per_day sends at most that many copies pulled on one day to other
-branches. A copy is ready at `pull_moment` at its branch.
+branches (copies filling a reservation at the branch itself do not count). A copy is ready at
+`pull_moment` at its branch.
 
-Queue fairness (joint): for one title and pickup branch, an earlier reservation never gets a later
-date than a later one. After the optimisation, the copies given to such a group are handed out
-again in queue order, each reservation taking the one that reaches it first. When the
-reservations of the group share their pull moments (all placed before the horizon, say), this
-only permutes the optimiser's (copy, estimate) pairs, so the cost is unchanged. A copy handed to
-a reservation placed after the copy's planned pull is pulled at that reservation's own pull
-moment instead (or, if its branch's daily limit is used up that day, its next staffed day with
-room), which can only make its date later: fairness first. The group's copies go to its earliest
-reservations; those left without one wait for a return and come after them in the queue, and
-any estimate still earlier than an earlier reservation's (possible for the uncertain ones, which
-come from other branches' returns) is raised to it. A reservation without a date is not
-compared.
+Queue fairness (joint): for one title and pickup branch, an earlier reservation (placed_at, then
+reservation_id) never gets a later date than a later one. After the optimisation, the copies of
+such a group are handed out again in queue order, each reservation taking the one that reaches
+it first, pulled at its own pull moment (or, with the branch's daily limit used up that day, its
+next staffed day with room). When the reservations of the group share their pull moments (all
+placed before the horizon, say), this only permutes the optimiser's (copy, estimate) pairs: the
+cost is unchanged. Otherwise a copy handed to a later-placed reservation cannot leave before
+that reservation exists, and its date gets later. When that hand-out tells the group's patrons
+more working days of waiting in total than keeping the optimiser's copies and raising each later
+reservation's date to the latest earlier one (the copy is then on the shelf sooner than the date
+told), the latter is kept. Either way the copies fill the group's earliest reservations; those
+left without one wait for a return and come after them in the queue, and an estimate still
+earlier than an earlier reservation's (the uncertain ones come from other branches' returns) is
+raised to it. A reservation without any date is not compared.
 
 Reservations without a copy wait for a return: the on-loan copies of the title with a due date
-(overdue: due at the start), earliest first; the k-th waiting reservation of the title in queue
-order gets the k-th earliest due date, and beyond the number of copies a copy comes back again
-settings.loan_days later. The copy is assumed returned at its home branch on that day (or the
-next day it is staffed), ready at the pull moment there; the estimate is then `arrival` from
-there, marked uncertain. These reservations stay unplanned in the horizon (nothing moves), with
-the reason why no copy could be sent.
+(overdue: due at the start) that may come to the pickup, earliest first; the k-th waiting
+reservation of the title in queue order gets the k-th earliest due date, and beyond the number
+of copies a copy comes back again settings.loan_days later. The copy is assumed returned at its
+home branch on that day (or the next day it is staffed), ready at the pull moment there; the
+estimate is `arrival` from there, marked uncertain. These reservations stay unplanned in the
+horizon (nothing moves), with the reason why no copy could be sent. A reservation whose copy is
+already on its way (a transfer naming it) is not sourced again.
 """
 
 from __future__ import annotations
@@ -72,9 +82,11 @@ METHODS = ("joint", "greedy")
 
 # A copy's branch must have staffed hours within this many days to be pulled (as pull_moment).
 _SEARCH_DAYS = 28
-# Safety limit of each stage of the 0-1 program with daily limits (seconds); on the bundled
-# data with a limit at every branch a stage takes well under 2 s.
+# Safety limit of each solve of the program with daily limits (seconds); on the bundled data
+# with a limit at every branch, the whole choice takes about a second.
 _MIP_SECONDS = 60
+# Tolerance on values, reduced costs and duals of the linear program (its data are integers).
+_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -124,12 +136,15 @@ def pull_moment(
     before the placing day — on the placing day only if placed before the pull list is printed
     (settings.pull_list_at). It is ready settings.pull_minutes after the branch opens that day.
     """
-    s = scenario.settings
+    return _first_pull(scenario, calendar, branch_id, _first_list(scenario, placed, start))
+
+
+def _first_list(scenario: Scenario, placed: datetime, start: date) -> date:
+    """The first day a reservation placed at `placed` can be on a pull list, from `start` on."""
     first = placed.date()
-    minute_placed = placed.hour * 60 + placed.minute
-    if minute_placed > s.pull_list_at:
+    if placed.hour * 60 + placed.minute > scenario.settings.pull_list_at:
         first += timedelta(days=1)
-    return _first_pull(scenario, calendar, branch_id, max(first, start))
+    return max(first, start)
 
 
 def _first_pull(
@@ -177,7 +192,7 @@ def choose_copies(
 
         arrival = Timetable(scenario, calendar, start).on_shelf
     end = start + timedelta(days=days)
-    rules = _Rules(scenario, calendar, start, arrival)
+    rules = _Rules(scenario, calendar, start, end, arrival)
     queue = sorted(scenario.reservations, key=_queue_key)
     waiting = [r for r in queue if r.placed_at.date() < end]
     # A reservation whose copy is already on its way (transfers.csv) needs no other copy.
@@ -262,15 +277,16 @@ class _Option:
     estimate: date | None
     km: float  # between the copy's branch and the pickup; 0 at the pickup
     quota: tuple[str, date] | None  # (branch, pull day) whose max_sent_per_day it uses
+    held: bool = False  # pulled after its first pull moment, for the branch's daily limit
 
 
 class _Rules:
     """The consortium's rules and the dates of one sourcing run (pulls and arrivals memoised)."""
 
     def __init__(
-        self, scenario: Scenario, calendar: Calendar, start: date, arrival: Arrival
+        self, scenario: Scenario, calendar: Calendar, start: date, end: date, arrival: Arrival
     ) -> None:
-        self.scenario, self.calendar, self.start = scenario, calendar, start
+        self.scenario, self.calendar, self.start, self.end = scenario, calendar, start, end
         self._arrival = arrival
         self.copies: dict[str, list[Item]] = defaultdict(list)
         for item in sorted(scenario.items.values(), key=lambda i: i.item_id):
@@ -290,10 +306,7 @@ class _Rules:
 
     def pull(self, branch_id: str, placed: datetime) -> tuple[date, int] | None:
         """`pull_moment` of a copy at the branch for a reservation placed at `placed`."""
-        first = placed.date()
-        if placed.hour * 60 + placed.minute > self.scenario.settings.pull_list_at:
-            first += timedelta(days=1)
-        key = (branch_id, max(first, self.start))
+        key = (branch_id, _first_list(self.scenario, placed, self.start))
         if key not in self._pulls:
             self._pulls[key] = _first_pull(self.scenario, self.calendar, *key)
         return self._pulls[key]
@@ -333,7 +346,7 @@ class _Rules:
         if src == pickup:
             return _Option(item, *moment, self.arrival(src, *moment, pickup), 0.0, None)
         quota = None
-        if src in self.limits:
+        if src in self.limits and moment[0] < self.end:  # the next plan limits later days
             if self.limits[src] == 0:
                 return None
             quota = (src, moment[0])
@@ -341,7 +354,9 @@ class _Rules:
         return _Option(item, *moment, self.arrival(src, *moment, pickup), km, quota)
 
     def options(self, r: Reservation) -> list[_Option]:
-        """Every copy that can fill the reservation, each ready at its pull moment."""
+        """Every copy that can fill the reservation, each ready at its pull moment; a copy at a
+        branch with a daily limit also on each later staffed day of the horizon and the first
+        one after it (`held`), in case the limit is used up on the earlier days."""
         out = []
         for item in self.copies[r.title_id]:
             if item.status is not ItemStatus.AVAILABLE or item.item_id in self.moving:
@@ -350,8 +365,21 @@ class _Rules:
                 continue
             moment = self.pull(item.current_branch_id, r.placed_at)
             option = None if moment is None else self.option(item, r.pickup_branch_id, moment)
-            if option is not None:
-                out.append(option)
+            if option is None:
+                continue
+            out.append(option)
+            if option.quota is None:
+                continue
+            day = option.ready_date
+            while day < self.end:
+                later = _first_pull(
+                    self.scenario, self.calendar, item.current_branch_id, day + timedelta(days=1)
+                )
+                held = None if later is None else self.option(item, r.pickup_branch_id, later)
+                if later is None or held is None:
+                    break
+                out.append(replace(held, held=True))
+                day = later[0]
         return out
 
     # --- queue fairness (joint) ------------------------------------------------------------
@@ -368,52 +396,74 @@ class _Rules:
             slots = [chosen[r.reservation_id] for r in members if r.reservation_id in chosen]
             if not slots or len(members) < 2:
                 continue
-            for r in members:
+            kept = [chosen.get(r.reservation_id) for r in members]
+            _count(used, slots, -1)
+            handed = self._hand_out(members, slots, used)
+            prefix = all(kept[: len(slots)])  # the copies fill the earliest reservations
+            if prefix and self._told(members, kept) < self._told(members, handed):
+                _count(used, [o for o in handed if o is not None], -1)
+                _count(used, slots, +1)
+                continue
+            _count(used, [o for o in handed if o is not None], +1)
+            for r, o in zip(members, handed, strict=True):
                 out.pop(r.reservation_id, None)
-            for s in slots:
-                if s.quota is not None:
-                    used[s.quota] -= 1
-            for r in members:
-                best: tuple[tuple[bool, date, float, str], int, _Option] | None = None
-                for k, slot in enumerate(slots):
-                    o = self._retimed(slot, r, used)
-                    if o is None:
-                        continue
-                    key = (o.estimate is None, o.estimate or date.max, o.km, o.item.item_id)
-                    if best is None or key < best[0]:
-                        best = (key, k, o)
-                if best is None:
-                    continue
-                _, k, o = best
-                slots.pop(k)
-                out[r.reservation_id] = o
-                if o.quota is not None:
-                    used[o.quota] += 1
-                if not slots:
-                    break
+                if o is not None:
+                    out[r.reservation_id] = o
         return out
+
+    def _hand_out(
+        self, members: list[Reservation], slots: list[_Option], used: Counter[tuple[str, date]]
+    ) -> list[_Option | None]:
+        """The group's copies for its reservations in queue order, each taking the one that
+        reaches it first (re-timed where needed); `used` without the slots, not changed."""
+        taken = Counter(used)
+        free = list(slots)
+        out: list[_Option | None] = []
+        for r in members:
+            best: tuple[tuple[bool, date, float, str], int, _Option] | None = None
+            for k, slot in enumerate(free):
+                o = self._retimed(slot, r, taken)
+                if o is None:
+                    continue
+                key = (o.estimate is None, o.estimate or date.max, o.km, o.item.item_id)
+                if best is None or key < best[0]:
+                    best = (key, k, o)
+            if best is None:
+                out.append(None)
+                continue
+            _, k, o = best
+            free.pop(k)
+            out.append(o)
+            _count(taken, [o], +1)
+        return out
+
+    def _told(self, members: list[Reservation], options: list[_Option | None]) -> tuple[int, int]:
+        """Reservations of the group without a copy, and working days of waiting its patrons
+        are told, each date no earlier than an earlier reservation's (as
+        `_no_earlier_than_earlier` does)."""
+        total, latest = 0, date.min
+        for r, o in zip(members, options, strict=True):
+            if o is not None and o.estimate is not None:
+                latest = max(latest, o.estimate)
+                total += self.waited(r.placed_at.date(), latest)
+        return options.count(None), total
 
     def _retimed(
         self, slot: _Option, r: Reservation, used: Counter[tuple[str, date]]
     ) -> _Option | None:
-        """The slot's copy for reservation r: pulled when the slot says, or at r's own pull
-        moment if r is placed later, or later still while its branch's daily limit is full."""
+        """The slot's copy for reservation r: pulled at r's own pull moment, or on the next
+        staffed day with room while its branch's daily limit is used up."""
         src = slot.item.current_branch_id
-        own = self.pull(src, r.placed_at)
-        if own is None:
+        moment = self.pull(src, r.placed_at)
+        if moment is None:
             return None
-        moment = max((slot.ready_date, slot.ready_minute), own)
-        if slot.quota is not None:
-            limit = self.limits[src]
-            for _ in range(_SEARCH_DAYS):
-                if used[(src, moment[0])] < limit:
-                    break
+        if src != r.pickup_branch_id and src in self.limits:
+            # the days after the horizon are the next plan's to limit
+            while moment[0] < self.end and used[(src, moment[0])] >= self.limits[src]:
                 after = _first_pull(self.scenario, self.calendar, src, moment[0] + timedelta(1))
                 if after is None:
                     return None
                 moment = after
-            else:
-                return None
         if moment == (slot.ready_date, slot.ready_minute):
             return slot
         return self.option(slot.item, r.pickup_branch_id, moment)
@@ -479,10 +529,7 @@ class _Rules:
         items = self.copies[r.title_id]
         for i in items:
             holder = holders.get(i.item_id)
-            if holder is not None:
-                earlier = _queue_key(by_id[holder]) < _queue_key(r)
-                counts[f"filling {'earlier' if earlier else 'later'} reservations"] += 1
-            elif i.item_id in self.moving:
+            if i.item_id in self.moving:
                 counts["on the way home or to other reservations"] += 1
             elif i.status is not ItemStatus.AVAILABLE:
                 counts[i.status.value.replace("_", " ")] += 1
@@ -490,6 +537,9 @@ class _Rules:
                 counts["may not travel"] += 1
             elif not self.may_send(i, r.pickup_branch_id):
                 counts[f"at branches that may not send to {r.pickup_branch_id}"] += 1
+            elif holder is not None:
+                earlier = _queue_key(by_id[holder]) < _queue_key(r)
+                counts[f"filling {'earlier' if earlier else 'later'} reservations"] += 1
             elif self.pull(i.current_branch_id, r.placed_at) is None:
                 counts[f"at branches without staffed hours in {_SEARCH_DAYS} days"] += 1
             else:
@@ -498,6 +548,13 @@ class _Rules:
         due = sorted(i.due_date for i in items if i.due_date is not None)
         first_due = f"; first due back {due[0].isoformat()}" if due else ""
         return f"no available copy ({', '.join(parts)}{first_due})"
+
+
+def _count(used: Counter[tuple[str, date]], options: list[_Option], sign: int) -> None:
+    """Add (sign +1) or take back (-1) the daily-limit use of the options."""
+    for o in options:
+        if o.quota is not None:
+            used[o.quota] += sign
 
 
 def _at(item: Item, branch_id: str) -> Item:
@@ -536,12 +593,12 @@ def _joint(
         for o in options[r.reservation_id]:
             arcs.append(_Arc(k, copy_node.setdefault(o.item.item_id, len(copy_node)), o))
     m = len(copy_node)
-    # A limit ties titles together only where more copies could use it than it allows.
-    users: dict[tuple[str, date], set[int]] = defaultdict(set)
-    for arc in arcs:
-        if arc.option.quota is not None:
-            users[arc.option.quota].add(arc.copy)
-    tight = sorted(q for q, js in users.items() if len(js) > rules.limits[q[0]])
+    # A limit ties titles together only where more copies could use it than it allows; a copy
+    # is worth pulling later only when the limit of its first pull day may bind.
+    first = {(arc.reservation, arc.copy): arc.option.quota for arc in arcs if not arc.option.held}
+    tight = _tight(rules, [arc for arc in arcs if not arc.option.held])
+    arcs = [a for a in arcs if not a.option.held or first[(a.reservation, a.copy)] in tight]
+    tight = _tight(rules, arcs)
     quota_node = {q: n + m + x for x, q in enumerate(tight)}
     parent = list(range(n + m + len(tight)))
 
@@ -586,6 +643,15 @@ def _joint(
         chosen += _mip(pieces[root], late_wait, limits)
     out = {waiting[arc.reservation].reservation_id: arc.option for arc in chosen}
     return _earlier_first(waiting, options, out)
+
+
+def _tight(rules: _Rules, arcs: list[_Arc]) -> list[tuple[str, date]]:
+    """The (branch, day) limits that more copies could use than they allow."""
+    users: dict[tuple[str, date], set[int]] = defaultdict(set)
+    for arc in arcs:
+        if arc.option.quota is not None:
+            users[arc.option.quota].add(arc.copy)
+    return sorted(q for q, js in users.items() if len(js) > rules.limits[q[0]])
 
 
 @dataclass
@@ -641,43 +707,109 @@ def _min_cost_flow(
 
 
 def _mip(arcs: list[_Arc], late_wait: list[int], limits: dict[tuple[str, date], int]) -> list[_Arc]:
-    """One piece with daily sending limits, as a 0-1 program (SCIP through OR-Tools) in two
-    stages: fewest reservations without a copy and least waiting (exact integer weights), then
-    least km among those solutions."""
-    solver = pywraplp.Solver.CreateSolver("SCIP")
-    if solver is None:  # pragma: no cover - SCIP ships with the ortools wheel
-        raise RuntimeError("OR-Tools has no SCIP solver")
-    solver.SetTimeLimit(_MIP_SECONDS * 1000)
-    x = [solver.BoolVar(f"x{a}") for a in range(len(arcs))]
-    per_reservation: dict[int, list[int]] = defaultdict(list)
-    per_copy: dict[int, list[int]] = defaultdict(list)
-    per_quota: dict[tuple[str, date], list[int]] = defaultdict(list)
+    """One piece with daily sending limits, as a 0-1 program through OR-Tools in two stages:
+    fewest reservations without a copy and least waiting (exact integer weights), then least
+    km among those solutions.
+
+    The first stage is solved as a linear program (GLOP); when its solution is integral (as
+    it mostly is), it is optimal, and the second stage only needs the solutions that keep
+    complementary slackness with its duals (arcs with a positive reduced cost unused, with a
+    negative one used, rows with a dual at their limit): exactly the optimal ones of the first
+    stage, a much smaller 0-1 program for SCIP. Otherwise SCIP solves the first stage, and the
+    second keeps its optimum as a constraint, with the arcs whose reduced cost exceeds the gap
+    between the two first-stage optima fixed."""
+    rows: dict[tuple[str, object], tuple[list[int], int]] = {}
     for a, arc in enumerate(arcs):
-        per_reservation[arc.reservation].append(a)
-        per_copy[arc.copy].append(a)
+        keys: list[tuple[tuple[str, object], int]] = [
+            (("reservation", arc.reservation), 1),
+            (("copy", arc.copy), 1),
+        ]
         if arc.option.quota in limits:
-            per_quota[arc.option.quota].append(a)
-    for group in (*per_reservation.values(), *per_copy.values()):
-        solver.Add(solver.Sum([x[a] for a in group]) <= 1)
-    for quota, group in sorted(per_quota.items()):
-        solver.Add(solver.Sum([x[a] for a in group]) <= limits[quota])
+            keys.append((("limit", arc.option.quota), limits[arc.option.quota]))
+        for key, limit in keys:
+            rows.setdefault(key, ([], limit))[0].append(a)
+    program = list(rows.values())
     # Filling reservation k saves w_fill + its waiting without a copy, and costs its waiting.
-    w_fill = sum(late_wait[k] for k in per_reservation) + 1
-    first = solver.Sum(
-        [(arc.wait - w_fill - late_wait[arc.reservation]) * x[a] for a, arc in enumerate(arcs)]
-    )
+    w_fill = sum(late_wait[k] for k in {arc.reservation for arc in arcs}) + 1
+    first = [arc.wait - w_fill - late_wait[arc.reservation] for arc in arcs]
+    km = [arc.km for arc in arcs]
+    lp = _solve("GLOP", program, first)
+    if lp is not None and all(min(v, 1 - v) < _EPS for v in lp.values):
+        best = sum(c for c, v in zip(first, lp.values, strict=True) if v > 0.5)
+        fixed = {a: int(rc < 0) for a, rc in enumerate(lp.reduced) if abs(rc) > _EPS}
+        tight = {r for r, dual in enumerate(lp.duals) if abs(dual) > _EPS}
+        second = _solve("SCIP", program, km, fixed=fixed, tight=tight)
+        if (
+            second is not None
+            and sum(c for c, v in zip(first, second.values, strict=True) if v > 0.5) == best
+        ):
+            return [arc for arc, v in zip(arcs, second.values, strict=True) if v > 0.5]
+    one = _solve("SCIP", program, first)
+    if one is None:
+        raise RuntimeError("the copy choice with daily limits found no solution")
+    best = sum(c for c, v in zip(first, one.values, strict=True) if v > 0.5)
+    fixed = {}
+    if lp is not None:  # an arc whose reduced cost exceeds the gap is the same in every optimum
+        gap = best - sum(c * v for c, v in zip(first, lp.values, strict=True))
+        fixed = {a: int(rc < 0) for a, rc in enumerate(lp.reduced) if abs(rc) > gap + _EPS}
+    two = _solve("SCIP", program, km, fixed=fixed, bound=(first, best))
+    chosen = one if two is None else two
+    return [arc for arc, v in zip(arcs, chosen.values, strict=True) if v > 0.5]
+
+
+@dataclass(frozen=True)
+class _Solution:
+    """Values of a 0-1 (or linear) program; reduced costs and row duals for a linear one."""
+
+    values: list[float]
+    reduced: list[float]
+    duals: list[float]
+
+
+def _solve(
+    backend: str,
+    rows: list[tuple[list[int], int]],
+    objective: list[int],
+    *,
+    fixed: dict[int, int] | None = None,
+    tight: set[int] | None = None,
+    bound: tuple[list[int], int] | None = None,
+) -> _Solution | None:
+    """Minimise objective·x over x in {0, 1} ("SCIP") or [0, 1] ("GLOP") with, for each row,
+    the sum of its variables at most (in `tight`: exactly) its limit; `fixed` variables take
+    their value; `bound` adds coefficients·x <= value. None unless solved to optimality (or,
+    for SCIP at the time limit, a solution found)."""
+    solver = pywraplp.Solver.CreateSolver(backend)
+    if solver is None:  # pragma: no cover - both ship with the ortools wheel
+        raise RuntimeError(f"OR-Tools has no {backend} solver")
+    solver.SetTimeLimit(_MIP_SECONDS * 1000)
+    linear = backend == "GLOP"
+    x = [solver.NumVar(0, 1, "") if linear else solver.BoolVar("") for _ in objective]
+    for a, value in (fixed or {}).items():
+        x[a].SetBounds(value, value)
+    constraints = []
+    for r, (group, limit) in enumerate(rows):
+        total = solver.Sum([x[a] for a in group])
+        constraints.append(solver.Add(total == limit if r in (tight or ()) else total <= limit))
+    if bound is not None:
+        solver.Add(solver.Sum([c * v for c, v in zip(bound[0], x, strict=True)]) <= bound[1])
+    solver.Minimize(solver.Sum([c * v for c, v in zip(objective, x, strict=True)]))
     exact = pywraplp.MPSolverParameters()
-    exact.SetDoubleParam(exact.RELATIVE_MIP_GAP, 0.0)
-    solver.Minimize(first)
+    if not linear:
+        exact.SetDoubleParam(exact.RELATIVE_MIP_GAP, 0.0)
     status = solver.Solve(exact)
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        raise RuntimeError(f"the copy choice with daily limits ended with status {status}")
-    solver.Add(first <= round(solver.Objective().Value()))
-    solver.Minimize(solver.Sum([arc.km * x[a] for a, arc in enumerate(arcs)]))
-    status = solver.Solve(exact)
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        raise RuntimeError(f"the copy choice with daily limits ended with status {status}")
-    return [arc for a, arc in enumerate(arcs) if x[a].solution_value() > 0.5]
+    good = (
+        (pywraplp.Solver.OPTIMAL,)
+        if linear
+        else (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
+    )
+    if status not in good:
+        return None
+    return _Solution(
+        [v.solution_value() for v in x],
+        [v.reduced_cost() for v in x] if linear else [],
+        [c.dual_value() for c in constraints] if linear else [],
+    )
 
 
 def _earlier_first(
@@ -720,7 +852,7 @@ def _greedy(
     for r in waiting:
         best: tuple[tuple[bool, float, str], _Option] | None = None
         for o in options[r.reservation_id]:
-            if o.item.item_id in taken:
+            if o.held or o.item.item_id in taken:
                 continue
             if o.quota is not None and used[o.quota] >= rules.limits[o.quota[0]]:
                 continue

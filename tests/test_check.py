@@ -17,6 +17,7 @@ from logistics.model import (
     Closure,
     ItemStatus,
     Leg,
+    NoTransfer,
     OpeningInterval,
     Scenario,
     Settings,
@@ -706,3 +707,42 @@ def test_branch_fixture_kinds(scenario: Scenario) -> None:
         "HUB", "Sorting hub", "Town", 59.1, 15.1, BranchKind.HUB
     )
     assert scenario.vans[0].depot_branch_id == "MAIN"
+
+
+# --- the consortium's rules on copies (no_transfer.csv, may_travel, max_sent_per_day) --------
+
+
+def test_copy_that_may_not_travel_is_sent(scenario: Scenario, plan: Plan) -> None:
+    """I1 goes from A to MAIN; with may_travel false it is may-not-travel (I4, filled on the
+    spot at B, may stay a reference copy)."""
+    items = {
+        **scenario.items,
+        "I1": replace(scenario.items["I1"], may_travel=False),
+        "I4": replace(scenario.items["I4"], may_travel=False),
+    }
+    found = check_plan(replace(scenario, items=items), plan)
+    assert [(v.rule, v.where) for v in found] == [
+        ("may-not-travel", "deliveries.csv item I1 reservation R1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [(("A", "B"), {"no-transfer"}), (("*", "MAIN"), {"no-transfer"}), (("B", "A"), set())],
+)
+def test_barred_pair(
+    scenario: Scenario, plan: Plan, pair: tuple[str, str], expected: set[str]
+) -> None:
+    """A reserved copy sent between barred branches is no-transfer (the return I3 from A to B
+    is a transfer of the scenario, not a choice, and is not judged)."""
+    barred = replace(scenario, no_transfer=(NoTransfer(*pair),))
+    assert codes(barred, plan) == expected
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(1, {"max-sent"}), (2, set()), (None, set())])
+def test_sent_per_day(
+    scenario: Scenario, plan: Plan, limit: int | None, expected: set[str]
+) -> None:
+    """A sends I1 and I2, both pulled on Monday: more than a limit of 1 is max-sent."""
+    branches = {**scenario.branches, "A": replace(scenario.branches["A"], max_sent_per_day=limit)}
+    assert codes(replace(scenario, branches=branches), plan) == expected

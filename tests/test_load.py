@@ -80,3 +80,67 @@ def test_parse_hhmm() -> None:
     for bad in ("25:00", "9:5", "noon", "12:60"):
         with pytest.raises(ValueError):
             parse_hhmm(bad)
+
+
+def _with_rules(files: dict[str, str]) -> dict[str, str]:
+    """TINY with the optional rules: a no_transfer.csv, may_travel and max_sent_per_day."""
+    files = dict(files)
+    files["no_transfer.csv"] = "from_branch_id,to_branch_id\nAAA,BBB\n*,CCC\n"
+    items = files["items.csv"].splitlines()
+    files["items.csv"] = (
+        "\n".join([items[0] + ",may_travel", items[1] + ",no", items[2] + ",YES", *items[3:]])
+        + "\n"
+    )
+    branches = files["branches.csv"].splitlines()
+    files["branches.csv"] = (
+        "\n".join(
+            [branches[0] + ",max_sent_per_day", branches[1], branches[2] + ",3", *branches[3:]]
+        )
+        + "\n"
+    )
+    return files
+
+
+def test_rules_of_the_consortium_load(tmp_path: Path) -> None:
+    """no_transfer.csv, items.csv may_travel and branches.csv max_sent_per_day are read; empty
+    means: may travel, no limit; without them nothing is barred."""
+    s = load_scenario(write_scenario(tmp_path / "rules", _with_rules(TINY)))
+    assert [(n.from_branch_id, n.to_branch_id) for n in s.no_transfer] == [
+        ("AAA", "BBB"), ("*", "CCC"),
+    ]  # fmt: skip
+    assert (s.items["I1"].may_travel, s.items["I2"].may_travel, s.items["I3"].may_travel) == (
+        False, True, True,
+    )  # fmt: skip
+    assert s.branches["AAA"].max_sent_per_day == 3 and s.branches["BBB"].max_sent_per_day is None
+    plain = load_scenario(write_scenario(tmp_path / "plain", TINY))
+    assert plain.no_transfer == () and all(i.may_travel for i in plain.items.values())
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("no_transfer.csv", "AAA,BBB", "AAA,NOPE", "no_transfer.csv, row 2, column to_branch_id, value 'NOPE': unknown branch"),
+        ("no_transfer.csv", "*,CCC", "CCC,CCC", "no_transfer.csv, row 3, column to_branch_id, value 'CCC': same as from_branch_id"),
+        ("no_transfer.csv", "from_branch_id,", "from,", "no_transfer.csv, row 1: missing column(s) from_branch_id"),
+        ("items.csv", ",no", ",maybe", "items.csv, row 2, column may_travel, value 'maybe': expected one of true, yes, 1, false, no, 0"),
+        ("branches.csv", "library,3", "library,-1", "branches.csv, row 3, column max_sent_per_day, value '-1': must be 0 or more"),
+        ("branches.csv", "library,3", "library,two", "branches.csv, row 3, column max_sent_per_day, value 'two': expected a whole number"),
+    ],
+)  # fmt: skip
+def test_bad_rules_name_file_row_column_value(
+    tmp_path: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    """Each bad rule gives one message naming file, row, column and value."""
+    files = _with_rules(TINY)
+    assert old in files[file]
+    files[file] = files[file].replace(old, new, 1)
+    messages = _errors(write_scenario(tmp_path / "bad", files))
+    assert len(messages) == 1 and messages[0].startswith(expected), messages
+
+
+def test_loan_days_must_be_positive(tmp_path: Path) -> None:
+    """settings.toml loan_days is a whole number of days greater than 0."""
+    files = dict(TINY, **{"settings.toml": "loan_days = 0\n"})
+    assert _errors(write_scenario(tmp_path / "bad", files)) == [
+        "settings.toml, column loan_days, value 0: must be greater than 0"
+    ]
