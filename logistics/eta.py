@@ -120,11 +120,19 @@ class Timetable:
                 self._cache[other] = best
         return self._cache.get(node, {})
 
-    def promise(self, pickup: str, expected: date) -> date:
+    def promise(self, pickup: str, expected: date, today: date | None = None) -> date:
         """The date told to the patron: settings.promise_margin_days working days on which the
-        pickup branch is staffed after the expected date."""
+        pickup branch is staffed after the expected date; one fewer when the expected date is
+        settings.promise_far_days or more working days after `today` (the far days of a plan
+        are already pessimistic: re-planned daily, items arrive earlier than first planned)."""
+        s = self.scenario.settings
+        margin = s.promise_margin_days
+        if today is not None and self.calendar.working_days_between(today, expected) >= (
+            s.promise_far_days
+        ):
+            margin = max(0, margin - 1)
         day = expected
-        for _ in range(self.scenario.settings.promise_margin_days):
+        for _ in range(margin):
             day = self._next_staffed_working_day(pickup, day)
         return day
 
@@ -157,6 +165,7 @@ def patron_dates(
     deliveries: Iterable[Delivery],
     unplanned: Iterable[Unplanned],
     after: date,
+    today: date | None = None,
 ) -> tuple[PatronDate, ...]:
     """Expected and promised dates of every sourced reservation: from the plan when it
     delivers the item, else from the timetable, starting on `after` (the first day after the
@@ -182,7 +191,7 @@ def patron_dates(
             expected, status = None, "no_date"
         if expected is None:
             status = "no_date" if not a.uncertain else status
-        promise = None if expected is None else timetable.promise(pickup, expected)
+        promise = None if expected is None else timetable.promise(pickup, expected, today)
         sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
         out.append(
             PatronDate(

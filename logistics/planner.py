@@ -170,7 +170,13 @@ def plan(
             Unplanned(m.item_id, m.reservation_id, reason, crate.location) for m in crate.moves
         )
     dates = patron_dates(
-        scenario, timetable, sourcing.assignments, deliveries, unplanned, end + timedelta(days=1)
+        scenario,
+        timetable,
+        sourcing.assignments,
+        deliveries,
+        unplanned,
+        end + timedelta(days=1),
+        today=start,
     )
     return Plan(
         start=start,

@@ -48,6 +48,11 @@ left without one wait for a return and come after them in the queue, and an esti
 earlier than an earlier reservation's (the uncertain ones come from other branches' returns) is
 raised to it. A reservation without any date is not compared.
 
+Promises (joint): a reservation whose patron was told a date (promises.csv) counts a choice
+that would not reach the shelf by that date, or no copy, as BROKEN_PROMISE_DAYS more working
+days of waiting, so the copy it was promised with is not given to another reservation unless
+that keeps as many promises.
+
 Reservations without a copy wait for a return: the on-loan copies of the title with a due date
 (overdue: due at the start) that may come to the pickup, earliest first; the k-th waiting
 reservation of the title in queue order gets the k-th earliest due date, and beyond the number
@@ -77,6 +82,9 @@ from logistics.plan import Delivery, Unplanned
 # branch's shelf (checked in), or None when it cannot get there in the estimate horizon. For
 # source == pickup it returns the ready date's shelf date.
 Arrival = Callable[[str, date, int, str], date | None]
+
+# Working days of waiting a broken promise counts as in the joint choice (about a month).
+BROKEN_PROMISE_DAYS = 20
 
 METHODS = ("joint", "greedy")
 
@@ -630,6 +638,17 @@ def _joint(
             late_wait[arc.reservation] if estimate is None else rules.waited(placed, estimate)
         )
         arc.km = round(arc.option.km)
+
+    # A promise told to the patron (promises.csv) that a choice would break counts as
+    # BROKEN_PROMISE_DAYS more working days of waiting, so promises are kept first.
+    for k, r in enumerate(waiting):
+        if r.reservation_id in rules.scenario.promises:
+            late_wait[k] += BROKEN_PROMISE_DAYS
+    for arc in arcs:
+        promise = rules.scenario.promises.get(waiting[arc.reservation].reservation_id)
+        estimate = arc.option.estimate
+        if promise is not None and (estimate is None or estimate > promise):
+            arc.wait += BROKEN_PROMISE_DAYS
 
     flow_reservations = [k for k in range(n) if find(k) not in limited]
     flow_arcs = [arc for arc in arcs if find(arc.reservation) not in limited]

@@ -41,3 +41,19 @@ def test_bad_data_plans_nothing(tiny: Path, tmp_path: Path, capsys) -> None:  # 
     assert "vans.csv, row 2, column depot_branch_id, value 'XXX': unknown branch" in (
         capsys.readouterr().err
     )
+
+
+def test_eta_prints_the_patron_dates(tiny: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`eta` prints a reservation's dates and sentences from the plan's reservations.csv;
+    an unknown reservation exits 1."""
+    out = tmp_path / "plan"
+    args = ["plan", "--data", str(tiny), "--start", "2026-11-30", "--days", "2", "--quiet"]
+    assert main([*args, "--out", str(out), "--seconds", "2"]) == 0
+    rows = {r["reservation_id"]: r for r in csv.DictReader((out / "reservations.csv").open())}
+    capsys.readouterr()
+    assert main(["eta", "--data", str(tiny), "--plan", str(out), "--reservation", "R1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"promised: {rows['R1']['promise_date']}" in printed
+    assert rows["R1"]["message_sv"] in printed and "B library" in printed
+    assert main(["eta", "--data", str(tiny), "--plan", str(out), "--reservation", "R77"]) == 1
+    assert "R77 is not in reservations.csv" in capsys.readouterr().err
