@@ -22,6 +22,7 @@ missed run), see `bokflyt simulate` and BENCHMARKS.md.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -29,7 +30,7 @@ import networkx as nx
 
 from logistics.calendar import Calendar, runs_on
 from logistics.model import Scenario, Van
-from logistics.plan import Delivery, PatronDate, Unplanned
+from logistics.plan import CrateLeg, Delivery, PatronDate, Unplanned
 from logistics.sourcing import Assignment
 
 Node = tuple[str, str, date]
@@ -120,6 +121,14 @@ class Timetable:
                 self._cache[other] = best
         return self._cache.get(node, {})
 
+    def working_days_after(self, day: date, count: int) -> date:
+        """The `count`-th working day after `day` (`day` itself for 0)."""
+        for _ in range(count):
+            day += timedelta(days=1)
+            while not self.calendar.is_working_day(day):
+                day += timedelta(days=1)
+        return day
+
     def promise(self, pickup: str, expected: date, today: date | None = None) -> date:
         """The date told to the patron: settings.promise_margin_days working days on which the
         pickup branch is staffed after the expected date; one fewer when the expected date is
@@ -166,12 +175,25 @@ def patron_dates(
     unplanned: Iterable[Unplanned],
     after: date,
     today: date | None = None,
+    legs: Iterable[CrateLeg] = (),
+    contents: Iterable[tuple[str, str]] = (),
 ) -> tuple[PatronDate, ...]:
     """Expected and promised dates of every sourced reservation: from the plan when it
     delivers the item, else from the timetable, starting on `after` (the first day after the
-    planned days) where the plan leaves the item."""
+    planned days) where the plan leaves the item — later by the days the queue there needs
+    at the pace the plan moved reserved items out of that place (`_queue_days`)."""
+    assignments = list(assignments)
+    deliveries = list(deliveries)
+    unplanned = list(unplanned)
     delivered = {d.reservation_id: d for d in deliveries if d.reservation_id}
     left_at = {u.reservation_id: u.at_branch_id for u in unplanned if u.at_branch_id}
+    reserved = {d.item_id for d in deliveries if d.reservation_id}
+    reserved |= {u.item_id for u in unplanned if u.reservation_id and u.item_id}
+    queued = sorted(
+        (a for a in assignments if a.reservation_id in left_at),
+        key=lambda a: (a.ready_date or after, a.reservation_id),
+    )
+    delay = _queue_days(left_at, [a.reservation_id for a in queued], legs, contents, reserved)
     out: list[PatronDate] = []
     for a in assignments:
         rid, pickup = a.reservation_id, a.pickup_branch_id
@@ -181,7 +203,8 @@ def patron_dates(
             expected = timetable.shelf_date(pickup, d.delivered_date, d.delivered_time)
             status = "delivered"
         elif rid in left_at:
-            expected = timetable.on_shelf(left_at[rid], after, 0, pickup)
+            start = timetable.working_days_after(after, delay.get(rid, 0))
+            expected = timetable.on_shelf(left_at[rid], start, 0, pickup)
             status = "in_transit"
         elif a.item_id:
             expected, status = a.estimate, "sourced"
@@ -199,6 +222,33 @@ def patron_dates(
             )
         )
     return tuple(sorted(out, key=lambda p: p.reservation_id))
+
+
+def _queue_days(
+    left_at: dict[str, str],
+    queue: list[str],
+    legs: Iterable[CrateLeg],
+    contents: Iterable[tuple[str, str]],
+    reserved: set[str],
+) -> dict[str, int]:
+    """Working days a reservation left waiting at a place must still queue there: its place in
+    the queue (`queue`, first served first) divided by the reserved items the plan took away
+    from that place per day it took any."""
+    per_crate: Counter[str] = Counter(c for c, item in contents if item in reserved)
+    taken: Counter[str] = Counter()
+    days: dict[str, set[date]] = defaultdict(set)
+    for leg in legs:
+        if per_crate[leg.crate_id]:
+            taken[leg.leg_from_branch_id] += per_crate[leg.crate_id]
+            days[leg.leg_from_branch_id].add(leg.day)
+    seen: Counter[str] = Counter()
+    out: dict[str, int] = {}
+    for rid in queue:
+        place = left_at[rid]
+        pace = taken[place] / len(days[place]) if days[place] else 0.0
+        out[rid] = int(seen[place] // pace) if pace > 0 else 0
+        seen[place] += 1
+    return out
 
 
 WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")

@@ -177,6 +177,8 @@ def plan(
         unplanned,
         end + timedelta(days=1),
         today=start,
+        legs=legs,
+        contents=contents,
     )
     return Plan(
         start=start,
