@@ -164,6 +164,12 @@ def _eta(args: argparse.Namespace) -> int:
     from logistics.plan import read_plan
 
     scenario = load_scenario(args.data)
+    if not (args.plan / "reservations.csv").exists():
+        print(
+            f"bokflyt: {args.plan} has no reservations.csv (plan it again with this version)",
+            file=sys.stderr,
+        )
+        return 1
     found = [p for p in read_plan(args.plan).reservations if p.reservation_id == args.reservation]
     if not found:
         known = any(r.reservation_id == args.reservation for r in scenario.reservations)
@@ -171,7 +177,8 @@ def _eta(args: argparse.Namespace) -> int:
         print(f"bokflyt: reservation {args.reservation} {why}", file=sys.stderr)
         return 1
     p = found[0]
-    branch = scenario.branches[p.pickup_branch_id].name
+    pickup = scenario.branches.get(p.pickup_branch_id)
+    branch = p.pickup_branch_id if pickup is None else pickup.name
     print(f"reservation {p.reservation_id}: pick up at {branch} ({p.pickup_branch_id})")
     print(f"  copy: {p.item_id or '-'} from {p.source_branch_id or '-'}; status: {p.status}")
     expected = p.expected_ready_date.isoformat() if p.expected_ready_date else "-"

@@ -48,6 +48,7 @@ class Timetable:
         # latest minute an item may be ready at a branch on a day and still be collected
         self._cutoff: dict[tuple[str, date], int] = {}
         self._cache: dict[Node, dict[str, date]] = {}
+        self._van_days: set[date] = set()
         branches = sorted(scenario.branches)
         day = start
         while day < self.end:
@@ -57,33 +58,34 @@ class Timetable:
             for van in scenario.vans:
                 if not runs_on(van, day, calendar):
                     continue
+                self._van_days.add(day)
+                depot = van.depot_branch_id
+                # Ready at the depot by the van's start: it may leave with the van today.
+                key = (depot, day)
+                self._cutoff[key] = max(self._cutoff.get(key, van.shift_start), van.shift_start)
                 for b in branches:
-                    cutoff = self._reach(van, b, day)
-                    if cutoff is None:
-                        continue
-                    key = (b, day)
-                    self._cutoff[key] = max(self._cutoff.get(key, cutoff), cutoff)
-                    if b != van.depot_branch_id:
-                        self.graph.add_edge(
-                            ("at", b, day), ("at", van.depot_branch_id, after), days=1
-                        )
-                    self.graph.add_edge(("at", van.depot_branch_id, day), ("shelf", b, day), days=0)
+                    cutoff = None if b == depot else self._reach(van, b, day)
+                    if cutoff is not None:
+                        key = (b, day)
+                        self._cutoff[key] = max(self._cutoff.get(key, cutoff), cutoff)
+                        self.graph.add_edge(("at", b, day), ("at", depot, after), days=1)
+                    if self._reach(van, b, day, scenario.settings.checkin_minutes) is not None:
+                        self.graph.add_edge(("at", depot, day), ("shelf", b, day), days=0)
             day = after
 
-    def _reach(self, van: Van, branch: str, day: date) -> int | None:
+    def _reach(self, van: Van, branch: str, day: date, lag: int = 0) -> int | None:
         """The latest minute the van can start handing over at the branch that day and still
-        be back at its depot at the end of its shift; None when it cannot."""
+        be back at its depot at the end of its shift, with `lag` minutes of the branch's
+        staffed hours left after the handover (check-in); None when it cannot."""
         s = self.scenario.settings
-        travel = self.scenario.travel
-        there = (
-            travel[(van.depot_branch_id, branch)].minutes if branch != van.depot_branch_id else 0
-        )
-        back = travel[(branch, van.depot_branch_id)].minutes if branch != van.depot_branch_id else 0
+        travel, depot = self.scenario.travel, van.depot_branch_id
+        there = travel[(depot, branch)].minutes if branch != depot else 0
+        back = travel[(branch, depot)].minutes if branch != depot else 0
         handling = s.stop_minutes + s.crate_minutes
         best: int | None = None
         for opens, closes in self.calendar.windows(branch, day):
             lo = max(opens, van.shift_start + there)
-            hi = min(closes - handling, van.shift_end - back - handling)
+            hi = min(closes - handling - lag, van.shift_end - back - handling)
             if lo <= hi:
                 best = int(hi) if best is None else max(best, int(hi))
         return best
@@ -121,13 +123,11 @@ class Timetable:
                 self._cache[other] = best
         return self._cache.get(node, {})
 
-    def working_days_after(self, day: date, count: int) -> date:
-        """The `count`-th working day after `day` (`day` itself for 0)."""
-        for _ in range(count):
-            day += timedelta(days=1)
-            while not self.calendar.is_working_day(day):
-                day += timedelta(days=1)
-        return day
+    def van_days_after(self, day: date, count: int) -> date:
+        """The first day on or after `day` on which a van runs, then `count` such days later
+        (the end of the timetable when there are no more)."""
+        days = sorted(d for d in self._van_days if d >= day)
+        return days[count] if count < len(days) else self.end
 
     def promise(self, pickup: str, expected: date, today: date | None = None) -> date:
         """The date told to the patron: settings.promise_margin_days working days on which the
@@ -203,7 +203,7 @@ def patron_dates(
             expected = timetable.shelf_date(pickup, d.delivered_date, d.delivered_time)
             status = "delivered"
         elif rid in left_at:
-            start = timetable.working_days_after(after, delay.get(rid, 0))
+            start = timetable.van_days_after(after, delay.get(rid, 0))
             expected = timetable.on_shelf(left_at[rid], start, 0, pickup)
             status = "in_transit"
         elif a.item_id:
@@ -231,9 +231,10 @@ def _queue_days(
     contents: Iterable[tuple[str, str]],
     reserved: set[str],
 ) -> dict[str, int]:
-    """Working days a reservation left waiting at a place must still queue there: its place in
+    """Van days a reservation left waiting at a place must still queue there: its place in
     the queue (`queue`, first served first) divided by the reserved items the plan took away
-    from that place per day it took any."""
+    from that place per day it took any. A place the plan took nothing from gets no delay
+    (nothing to measure the pace by)."""
     per_crate: Counter[str] = Counter(c for c, item in contents if item in reserved)
     taken: Counter[str] = Counter()
     days: dict[str, set[date]] = defaultdict(set)

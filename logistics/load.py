@@ -338,7 +338,8 @@ def load_scenario(folder: Path | str) -> Scenario:
     reservations = _load_reservations(_Table(root / "reservations.csv", errors), branches, items)
     transfers: tuple[Transfer, ...] = ()
     if (root / "transfers.csv").exists():
-        transfers = _load_transfers(_Table(root / "transfers.csv", errors), branches, items)
+        by_id = {r.reservation_id: r for r in reservations}
+        transfers = _load_transfers(_Table(root / "transfers.csv", errors), branches, items, by_id)
     closures: tuple[Closure, ...] = ()
     if (root / "closures.csv").exists():
         closures = _load_closures(_Table(root / "closures.csv", errors), branches)
@@ -517,9 +518,40 @@ def _load_reservations(
     return tuple(out)
 
 
+def _carries(
+    t: _Table,
+    n: int,
+    rid: str,
+    item: Item,
+    to_branch: str,
+    reservations: dict[str, Reservation],
+    carried: set[str],
+) -> bool:
+    """A transfer's reservation_id: one copy on its way per reservation, of the reservation's
+    title, to its pickup branch (when the reservation is still in reservations.csv)."""
+    if rid in carried:
+        t.error(n, "reservation_id", rid, "another transfer already carries this reservation")
+        return False
+    carried.add(rid)
+    r = reservations.get(rid)
+    if r is not None and r.title_id != item.title_id:
+        t.error(n, "reservation_id", rid, f"is for title {r.title_id}, item {item.item_id} is "
+                f"title {item.title_id}")  # fmt: skip
+        return False
+    if r is not None and r.pickup_branch_id != to_branch:
+        t.error(n, "to_branch_id", to_branch, f"reservation {rid} is picked up at "
+                f"{r.pickup_branch_id}")  # fmt: skip
+        return False
+    return True
+
+
 def _load_transfers(
-    t: _Table, branches: dict[str, Branch], items: dict[str, Item]
+    t: _Table,
+    branches: dict[str, Branch],
+    items: dict[str, Item],
+    reservations: dict[str, Reservation],
 ) -> tuple[Transfer, ...]:
+    carried: set[str] = set()
     out: list[Transfer] = []
     seen: dict[str, int] = {}
     for n, row in t.rows(("item_id", "from_branch_id", "to_branch_id", "ready_at")):
@@ -544,6 +576,8 @@ def _load_transfers(
             )  # fmt: skip
             continue
         rid = (row.get("reservation_id") or "").strip()
+        if rid and not _carries(t, n, rid, items[iid], row["to_branch_id"], reservations, carried):
+            continue
         out.append(Transfer(iid, row["from_branch_id"], row["to_branch_id"], ready, rid))
     return tuple(out)
 

@@ -1,4 +1,5 @@
-"""A plan and its files: routes.csv, crates.csv, deliveries.csv, unplanned.csv, summary.json.
+"""A plan and its files: routes.csv, crates.csv, deliveries.csv, unplanned.csv, packing.csv,
+reservations.csv, summary.json.
 
 Times in files are local HH:MM, dates ISO. In memory, times are minutes after midnight.
 """

@@ -1,4 +1,5 @@
-"""Pickup-and-delivery routing with time windows: the only module of bokflyt that imports OR-Tools.
+"""Pickup-and-delivery routing with time windows: the only module of bokflyt that imports OR-Tools
+routing (`sourcing` uses OR-Tools min-cost flow and linear solvers for the copy choice).
 
 Units: times and durations in seconds, distances in the integer unit of the problem's distance
 matrix (metres for the consortium planner, 1000 x Euclidean for Li & Lim), loads in crates.

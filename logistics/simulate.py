@@ -86,7 +86,8 @@ class SimulationReport:
     kept: int  # ready on or before the promise
     late: int
     open_at_end: int  # promised, not ready yet, promise after the end: not judged
-    tight: int  # judged promises at most 1 working day after the real ready date
+    # judged promises at most 1 working day after the real ready date (a late one is before it)
+    tight: int
     waiting: list[int] = field(default_factory=list)  # working days placed -> ready
     km: float = 0.0
     runs: int = 0
@@ -339,8 +340,11 @@ class _World:
         return "" if t is None else t.to_branch_id
 
     def _after_day(self, iid: str, rid: str, dest: str, at: str, day: date, minute: int) -> None:
-        """Where a moving copy is at the end of the day: on the shelf, or on its way."""
-        if at == dest and minute >= 0:
+        """Where a moving copy is at the end of the day: on the shelf, or on its way. (A crate
+        that rode back to its van's depot, which is its destination, is checked in there at
+        the end of the day: on the shelf the next staffed day.)"""
+        if at == dest:
+            minute = minute if minute >= 0 else 24 * 60
             self.transfers.pop(iid, None)
             if rid:
                 self._on_shelf(iid, rid, dest, day, minute)

@@ -265,7 +265,7 @@ def choose_copies(
         moment = ready_moment(calendar, t.from_branch_id, t.ready_at, start)
         why = _transfer_problem(t, moment, end)
         if why or moment is None:
-            unplanned.append(Unplanned(t.item_id, "", why))
+            unplanned.append(Unplanned(t.item_id, t.reservation_id, why, t.from_branch_id))
             continue
         moves.append(Move(t.item_id, t.reservation_id, t.from_branch_id, t.to_branch_id, *moment))
     return Sourcing(tuple(moves), tuple(on_spot), tuple(unplanned), tuple(assignments))

@@ -153,3 +153,37 @@ def test_delivered_reservations_take_their_date_from_the_plan(tmp_path: Path) ->
     # R4's title has its only copy on loan: an uncertain date from its due date.
     r4 = next(p for p in result.reservations if p.reservation_id == "R4")
     assert r4.status == "awaiting_return"
+
+
+def test_items_left_waiting_queue_at_the_pace_the_plan_moved_them() -> None:
+    """The plan took 3 reserved items from AAA on Monday and 1 on Tuesday (a returned item in
+    the Tuesday crate does not count): 2 a day. Five reservations left at AAA wait 0, 0, 1, 1
+    and 2 working days more; one at BBB, where the plan took nothing, gets no delay."""
+    from logistics.eta import _queue_days
+    from logistics.plan import CrateLeg
+
+    mon, tue = date(2026, 11, 30), date(2026, 12, 1)
+    legs = [
+        CrateLeg("C1", "AAA", "BBB", 3, 1, mon, "V1", "AAA", "HUB", 600, 640),
+        CrateLeg("C1", "AAA", "BBB", 3, 2, tue, "V1", "HUB", "BBB", 500, 530),
+        CrateLeg("C2", "AAA", "CCC", 2, 1, tue, "V1", "AAA", "HUB", 600, 640),
+    ]
+    contents = [("C1", "i1"), ("C1", "i2"), ("C1", "i3"), ("C2", "i4"), ("C2", "ret")]
+    reserved = {"i1", "i2", "i3", "i4"}
+    left = {f"R{k}": "AAA" for k in range(5)} | {"RB": "BBB"}
+    queue = ["R0", "R1", "R2", "RB", "R3", "R4"]
+    assert _queue_days(left, queue, legs, contents, reserved) == {
+        "R0": 0, "R1": 0, "R2": 1, "R3": 1, "R4": 2, "RB": 0,
+    }  # fmt: skip
+
+
+def test_an_item_at_the_depot_leaves_with_the_van_only_when_ready_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    t = _timetable(_scenario(tmp_path, DAILY), date(2026, 11, 30))
+    # The van leaves HUB at 07:00: ready at 06:30, on BBB's shelf Monday; at 10:00, Tuesday.
+    assert t.on_shelf("HUB", date(2026, 11, 30), 6 * 60 + 30, "BBB") == date(2026, 11, 30)
+    assert t.on_shelf("HUB", date(2026, 11, 30), 10 * 60, "BBB") == date(2026, 12, 1)
+    # Left waiting after a plan that ends Friday: the next van day is Monday 7 December.
+    assert t.van_days_after(date(2026, 12, 5), 0) == date(2026, 12, 7)
+    assert t.van_days_after(date(2026, 12, 5), 2) == date(2026, 12, 9)

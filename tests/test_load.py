@@ -144,3 +144,24 @@ def test_loan_days_must_be_positive(tmp_path: Path) -> None:
     assert _errors(write_scenario(tmp_path / "bad", files)) == [
         "settings.toml, column loan_days, value 0: must be greater than 0"
     ]
+
+
+def test_a_transfer_carrying_a_reservation_is_validated(tiny: Path) -> None:
+    """One transfer per reservation, of its title, to its pickup branch."""
+    from logistics.errors import DataErrors
+
+    (tiny / "transfers.csv").write_text(
+        "item_id,from_branch_id,to_branch_id,ready_at,reservation_id\n"
+        "I5,AAA,CCC,2026-11-30T09:00,R1\n"  # R1 is for T1 at BBB; I5 is T5
+        "I2,BBB,AAA,2026-11-30T09:00,R3\n"  # R3 is T3 at AAA; I2 is T2
+        "I6,BBB,CCC,2026-11-30T09:00,R5\n"  # R5 is T6 (I6's title) but picked up at BBB
+        "I3,CCC,AAA,2026-11-30T09:00,R3\n",  # R3 carried twice
+        encoding="utf-8",
+    )
+    with pytest.raises(DataErrors) as caught:
+        load_scenario(tiny)
+    text = str(caught.value)
+    assert "transfers.csv, row 2, column reservation_id, value 'R1': is for title T1" in text
+    assert "row 3, column reservation_id, value 'R3': is for title T3" in text
+    assert "row 4, column to_branch_id, value 'CCC': reservation R5 is picked up at BBB" in text
+    assert "row 5, column reservation_id, value 'R3': another transfer already carries" in text
