@@ -19,7 +19,13 @@ only on the seed, the day and what they concern, so two sourcing methods meet th
 disturbances.
 
 The promise of a reservation is the first one the planner made for it (what the patron was
-told); the real ready date is the day it was on the shelf.
+told); the real ready date is the day it was on the shelf. The promises are given back to the
+planner every day (as promises.csv would), so it keeps them first.
+
+Simplifications: each day's plan starts from items, not crates, so what waits at a hub
+overnight is packed again there the next morning (re-sorted, as Örebro does), and `crates`
+counts crates per day they move; reservations placed during a day are planned that morning;
+a slow run is checked against opening hours stop by stop, not against the relays it feeds.
 """
 
 from __future__ import annotations
