@@ -118,12 +118,6 @@ def handling_minutes(scenario: Scenario, crates: int) -> int:
     return s.stop_minutes + crates * s.crate_minutes if crates > 0 else 0
 
 
-def travel_minutes(scenario: Scenario, a: str, b: str) -> int | None:
-    """Whole minutes of driving from a to b (rounded up); None if the pair is unknown."""
-    leg = scenario.travel.get((a, b))
-    return None if leg is None else math.ceil(leg.minutes - EPSILON)
-
-
 def _hhmm(minutes: int | None) -> str:
     return "--:--" if minutes is None else format_hhmm(minutes)
 

@@ -22,6 +22,7 @@ missed run), see `bokflyt simulate` and BENCHMARKS.md.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -48,7 +49,7 @@ class Timetable:
         # latest minute an item may be ready at a branch on a day and still be collected
         self._cutoff: dict[tuple[str, date], int] = {}
         self._cache: dict[Node, dict[str, date]] = {}
-        self._van_days: set[date] = set()
+        self._van_days: list[date] = []  # days on which a van runs, in order
         branches = sorted(scenario.branches)
         day = start
         while day < self.end:
@@ -58,7 +59,8 @@ class Timetable:
             for van in scenario.vans:
                 if not runs_on(van, day, calendar):
                     continue
-                self._van_days.add(day)
+                if not self._van_days or self._van_days[-1] != day:
+                    self._van_days.append(day)
                 depot = van.depot_branch_id
                 # Ready at the depot by the van's start: it may leave with the van today.
                 key = (depot, day)
@@ -100,10 +102,7 @@ class Timetable:
             day += timedelta(days=1)
         if day >= self.end:
             return None
-        found = self._reached(("at", source, day)).get(pickup)
-        if found is None:
-            return None
-        return found
+        return self._reached(("at", source, day)).get(pickup)
 
     def shelf_date(self, branch: str, day: date, minute: int) -> date | None:
         return shelf_date(self.scenario, self.calendar, branch, day, minute)
@@ -126,8 +125,8 @@ class Timetable:
     def van_days_after(self, day: date, count: int) -> date:
         """The first day on or after `day` on which a van runs, then `count` such days later
         (the end of the timetable when there are no more)."""
-        days = sorted(d for d in self._van_days if d >= day)
-        return days[count] if count < len(days) else self.end
+        k = bisect.bisect_left(self._van_days, day) + count
+        return self._van_days[k] if k < len(self._van_days) else self.end
 
     def promise(self, pickup: str, expected: date, today: date | None = None) -> date:
         """The date told to the patron: settings.promise_margin_days working days on which the

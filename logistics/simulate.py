@@ -177,8 +177,8 @@ def simulate(
         if progress:
             progress(k + 1, days, f"{day.isoformat()}: {len(world.open)} open reservations")
     end = start + timedelta(days=days)
-    for rid, o in world.outcomes.items():
-        if base_placed(world, rid) >= end:
+    for o in world.outcomes.values():
+        if o.placed >= end:
             continue
         report.reservations += 1
         if o.ready is not None:
@@ -197,10 +197,6 @@ def simulate(
             report.tight += 1
     report.events = dict(world.events)
     return report
-
-
-def base_placed(world: _World, rid: str) -> date:
-    return world.outcomes[rid].placed
 
 
 class _World:
@@ -287,7 +283,7 @@ class _World:
         items_of: dict[str, list[str]] = {}
         for crate_id, iid in p.contents:
             items_of.setdefault(crate_id, []).append(iid)
-        moving = {d.item_id: d for d in p.deliveries}
+        handled = {d.item_id for d in p.deliveries} | {iid for _, iid in p.contents}
         reservation_of = {d.item_id: d.reservation_id for d in p.deliveries}
         reservation_of.update({u.item_id: u.reservation_id for u in p.unplanned if u.item_id})
         destination = {d.item_id: d.to_branch_id for d in p.deliveries}
@@ -333,7 +329,7 @@ class _World:
         # Pulled today but not collected, or waiting at a transfer point: on their way.
         for u in p.unplanned:
             if u.at_branch_id and u.item_id and u.item_id not in missing:
-                if u.item_id in moving or any(u.item_id in v for v in items_of.values()):
+                if u.item_id in handled:
                     continue
                 target = self._target(u.item_id, u.reservation_id)
                 if target:

@@ -17,6 +17,16 @@ def _errors(folder: Path) -> list[str]:
     return [str(e) for e in caught.value.errors]
 
 
+def _mutated_errors(
+    tmp_path: Path, files: dict[str, str], file: str, old: str, new: str
+) -> list[str]:
+    """The load errors of `files` with the first `old` in `file` replaced by `new`."""
+    files = dict(files)
+    assert old in files[file]
+    files[file] = files[file].replace(old, new, 1)
+    return _errors(write_scenario(tmp_path / "bad", files))
+
+
 def test_bundled_scenario_loads_with_roads() -> None:
     """The bundled consortium loads, travel comes from its road graph and is symmetric."""
     s = load_scenario(BUNDLED)
@@ -48,10 +58,7 @@ def test_bad_input_names_file_row_column_value(
     tmp_path: Path, file: str, old: str, new: str, expected: str
 ) -> None:
     """Each kind of bad input gives one message naming file, row, column and value."""
-    files = dict(TINY)
-    assert old in files[file]
-    files[file] = files[file].replace(old, new, 1)
-    messages = _errors(write_scenario(tmp_path / "bad", files))
+    messages = _mutated_errors(tmp_path, TINY, file, old, new)
     assert any(m.startswith(expected) for m in messages), messages
 
 
@@ -131,10 +138,7 @@ def test_bad_rules_name_file_row_column_value(
     tmp_path: Path, file: str, old: str, new: str, expected: str
 ) -> None:
     """Each bad rule gives one message naming file, row, column and value."""
-    files = _with_rules(TINY)
-    assert old in files[file]
-    files[file] = files[file].replace(old, new, 1)
-    messages = _errors(write_scenario(tmp_path / "bad", files))
+    messages = _mutated_errors(tmp_path, _with_rules(TINY), file, old, new)
     assert len(messages) == 1 and messages[0].startswith(expected), messages
 
 

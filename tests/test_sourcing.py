@@ -69,6 +69,12 @@ def _scenario(tmp_path: Path, items: list[str], reservations: list[str], **extra
     return load_scenario(write_scenario(tmp_path / "s", files))
 
 
+def _bbb_sends_one_a_day() -> str:
+    """BASE's branches.csv with max_sent_per_day 1 at BBB."""
+    branches = BASE["branches.csv"].replace("kind\n", "kind,max_sent_per_day\n", 1)
+    return branches.replace("Village,59.52,15.04,library", "Village,59.52,15.04,library,1")
+
+
 def _transit(calendar: Calendar, transit: dict[tuple[str, str], int] | None = None) -> Arrival:
     """The hand-computable arrival rule of this file."""
 
@@ -207,8 +213,7 @@ def test_max_sent_per_day_holds(tmp_path: Path) -> None:
     Monday: jointly one leaves on Monday and the other on Tuesday; greedy skips the second (its
     branch has sent its one copy that day). A copy filling a reservation at BBB itself does not
     count."""
-    branches = BASE["branches.csv"].replace("kind\n", "kind,max_sent_per_day\n", 1)
-    branches = branches.replace("Village,59.52,15.04,library", "Village,59.52,15.04,library,1")
+    branches = _bbb_sends_one_a_day()
     s = _scenario(
         tmp_path,
         [
@@ -457,8 +462,7 @@ def test_bundled_week_joint_waits_less_than_greedy_and_is_fast() -> None:
 def test_plans_with_the_rules_pass_the_checker(tmp_path: Path, method: str) -> None:
     """Planned days with a daily limit, a barred pair and a reference copy pass the independent
     checker (which verifies these rules too), by either method."""
-    branches = BASE["branches.csv"].replace("kind\n", "kind,max_sent_per_day\n", 1)
-    branches = branches.replace("Village,59.52,15.04,library", "Village,59.52,15.04,library,1")
+    branches = _bbb_sends_one_a_day()
     s = _scenario(
         tmp_path,
         [
