@@ -1,4 +1,4 @@
-"""The `bokflyt` command: plan, check, eta, simulate, generate, bench."""
+"""The `bokflyt` command: plan, check, eta, print, simulate, generate, bench."""
 
 from __future__ import annotations
 
@@ -77,6 +77,22 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--scale", type=float, default=1.0)
 
+    r = sub.add_parser(
+        "print",
+        help="print a day's pull lists, packing lists, crate labels, route sheets "
+        "or arrivals (PDF, or CSV)",
+    )
+    r.add_argument("document", choices=("pull", "packing", "labels", "route", "arrivals"))
+    r.add_argument("--plan", type=Path, required=True, help="a plan folder (bokflyt plan --out)")
+    r.add_argument("--data", type=Path, required=True, help="the scenario folder it was made from")
+    r.add_argument("--date", type=_date, required=True, help="the day (YYYY-MM-DD)")
+    who = r.add_mutually_exclusive_group()
+    who.add_argument("--branch", help="one branch (default: every branch with something to do)")
+    who.add_argument("--van", help="one van (route sheets, packing lists; default: every van)")
+    r.add_argument("--out", type=Path, required=True, help="the file to write (.pdf or .csv)")
+    r.add_argument("--lang", choices=("sv", "en"), default="sv", help="language (default sv)")
+    r.add_argument("--csv", action="store_true", help="write CSV rows instead of a PDF")
+
     b = sub.add_parser("bench", help="solve a public benchmark instance")
     bsub = b.add_subparsers(dest="benchmark", required=True)
     pd = bsub.add_parser("pdptw", help="a Li & Lim PDPTW instance; prints JSON")
@@ -107,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(summary)
             return 0
+        if args.command == "print":
+            return _print(args)
         if args.command == "bench":
             from logistics.pdptw import read_li_lim, solve_li_lim
 
@@ -186,6 +204,32 @@ def _eta(args: argparse.Namespace) -> int:
     print(f"  expected ready: {expected}; promised: {promise}")
     print(f"  sv: {p.message_sv}")
     print(f"  en: {p.message_en}")
+    return 0
+
+
+def _print(args: argparse.Namespace) -> int:
+    from logistics.documents import documents, write_csv
+    from logistics.load import load_scenario
+    from logistics.pdf import write_pdf
+    from logistics.plan import read_plan
+
+    scenario = load_scenario(args.data)
+    docs = documents(
+        args.document,
+        scenario,
+        read_plan(args.plan),
+        args.date,
+        branch_id=args.branch,
+        van_id=args.van,
+        lang=args.lang,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.csv:
+        write_csv(args.document, docs, args.out)
+    else:
+        write_pdf(docs, args.out)
+    pages = "" if args.csv else " (PDF)"
+    print(f"{len(docs)} {args.document} document(s) for {args.date}{pages} in {args.out}")
     return 0
 
 

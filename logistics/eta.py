@@ -30,7 +30,7 @@ from datetime import date, timedelta
 import networkx as nx
 
 from logistics.calendar import Calendar, runs_on
-from logistics.model import Scenario, Van
+from logistics.model import ItemStatus, Scenario, Van
 from logistics.plan import CrateLeg, Delivery, PatronDate, Unplanned
 from logistics.sourcing import Assignment
 
@@ -215,12 +215,34 @@ def patron_dates(
             status = "no_date" if not a.uncertain else status
         promise = None if expected is None else timetable.promise(pickup, expected, today)
         sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
+        pulled = a.ready_date if on_shelf(scenario, a.item_id, a.source_branch_id) else None
         out.append(
             PatronDate(
-                rid, a.item_id, a.source_branch_id, pickup, expected, promise, status, sv, en
+                rid,
+                a.item_id,
+                a.source_branch_id,
+                pickup,
+                expected,
+                promise,
+                status,
+                sv,
+                en,
+                pulled,
             )
         )
     return tuple(sorted(out, key=lambda p: p.reservation_id))
+
+
+def on_shelf(scenario: Scenario, item_id: str, branch_id: str) -> bool:
+    """True when the copy stands on a shelf at the branch, so filling a reservation with it
+    means pulling it (available there, and not a return or a copy on its way)."""
+    item = scenario.items.get(item_id)
+    return (
+        item is not None
+        and item.status is ItemStatus.AVAILABLE
+        and item.current_branch_id == branch_id
+        and all(t.item_id != item_id for t in scenario.transfers)
+    )
 
 
 def _queue_days(
@@ -256,6 +278,11 @@ MONTHS_SV = (
     "januari", "februari", "mars", "april", "maj", "juni",
     "juli", "augusti", "september", "oktober", "november", "december",
 )  # fmt: skip
+
+
+def long_day(day: date, lang: str) -> str:
+    """'måndag 30 november' or 'Monday 30 November'."""
+    return _day_sv(day) if lang == "sv" else _day_en(day)
 
 
 def _day_sv(day: date) -> str:

@@ -38,6 +38,8 @@ RESERVATION_COLUMNS = (
     "reservation_id", "item_id", "source_branch_id", "pickup_branch_id",
     "expected_ready_date", "promise_date", "status", "message_sv", "message_en",
 )  # fmt: skip
+# Added for the pull lists; plans written before it read back without.
+PULL_DATE_COLUMN = "pull_date"
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class PatronDate:
     status: str
     message_sv: str
     message_en: str
+    # The day staff pull the copy from the shelf at source_branch_id (None when the copy is
+    # not on a shelf there: on loan, or already on its way).
+    pull_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -204,10 +209,10 @@ def write_plan(plan: Plan, out: Path) -> None:
         (u.item_id, u.reservation_id, u.reason, u.at_branch_id) for u in plan.unplanned
     ))  # fmt: skip
     _write(out / "packing.csv", PACKING_COLUMNS, plan.contents)
-    _write(out / "reservations.csv", RESERVATION_COLUMNS, (
+    _write(out / "reservations.csv", (*RESERVATION_COLUMNS, PULL_DATE_COLUMN), (
         (p.reservation_id, p.item_id, p.source_branch_id, p.pickup_branch_id,
          _iso(p.expected_ready_date), _iso(p.promise_date), p.status, p.message_sv,
-         p.message_en)
+         p.message_en, _iso(p.pull_date))
         for p in plan.reservations
     ))  # fmt: skip
     (out / "summary.json").write_text(json.dumps(plan.summary(), indent=2) + "\n", "utf-8")
@@ -308,6 +313,7 @@ def read_plan(folder: Path) -> Plan:
                     p["status"],
                     p["message_sv"],
                     p["message_en"],
+                    _opt_date(p.get(PULL_DATE_COLUMN) or ""),
                 )
                 for p in read_rows(folder / "reservations.csv", RESERVATION_COLUMNS)
             )
