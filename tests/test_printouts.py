@@ -245,6 +245,49 @@ def test_documents_read_in_english_and_swedish(
     assert "Ankomster" in text and "Låda" in text
 
 
+TITLES = {
+    "sv": {"pull": "Plocklista", "packing": "Packlista", "labels": "Lådetiketter",
+           "route": "Körlista", "arrivals": "Ankomster"},
+    "en": {"pull": "Pull list", "packing": "Packing list", "labels": "Crate labels",
+           "route": "Route sheet", "arrivals": "Arrivals"},
+}  # fmt: skip
+WORDS = {
+    "sv": {"pull": ("Hylla", "Titel", "Streckkod", "Till"), "packing": ("Låda", "ex", "avg"),
+           "labels": ("Från:", "Låda", "klipp här"), "route": ("Lämna", "Hämta", "Förare:"),
+           "arrivals": ("Låda", "Från", "ank")},
+    "en": {"pull": ("Shelf", "Title", "Barcode", "To"), "packing": ("Crate", "items", "dep"),
+           "labels": ("From:", "Crate", "cut here"), "route": ("Drop", "Collect", "Driver:"),
+           "arrivals": ("Crate", "From", "arr")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_document_of_the_day_reads_in_its_language(
+    week: tuple[Scenario, Plan, Path, date], tmp_path: Path, lang: str
+) -> None:
+    scenario, p, _, day = week
+    other = "en" if lang == "sv" else "sv"
+    for kind, title in TITLES[lang].items():
+        docs = documents(kind, scenario, p, day, lang=lang)
+        assert docs, kind
+        path = tmp_path / f"{kind}.pdf"
+        write_pdf(docs, path)
+        pages = _pages(path)
+        _assert_numbering(_numbered(pages, lang))
+        assert all(title in page for page in pages)  # in every page header
+        text = "\n".join(pages)
+        for word in WORDS[lang][kind]:
+            assert re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text), (kind, word)
+        assert TITLES[other][kind] not in text
+    # a branch with nothing to do that day still gets its page, saying so
+    idle = sorted(set(scenario.branches) - {c.leg_to_branch_id for c in p.crates if c.day == day})
+    if idle:
+        path = tmp_path / "idle.pdf"
+        write_pdf(documents("arrivals", scenario, p, day, branch_id=idle[0], lang=lang), path)
+        nothing = {"sv": "Inget denna dag.", "en": "Nothing on this day."}[lang]
+        assert nothing in _pages(path)[0]
+
+
 def _crowded(folder: Path, n: int) -> Path:
     """The tiny consortium with `n` copies at AAA, each reserved for pickup at BBB or CCC."""
     files = dict(TINY)
