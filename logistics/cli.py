@@ -93,6 +93,34 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=("sv", "en"), default="sv", help="language (default sv)")
     r.add_argument("--csv", action="store_true", help="write CSV rows instead of a PDF")
 
+    s = sub.add_parser(
+        "serve",
+        help="run the service (migrating its database first; DATABASE_URL or "
+        "the SQLite file bokflyt.db)",
+    )
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument(
+        "--data", type=Path,
+        help="a scenario folder to load when the database has no consortium yet; then the "
+        "coming week is planned when there is no current plan",
+    )  # fmt: skip
+    s.add_argument("--seconds", type=float, help="solver budget of that first plan")
+
+    ld = sub.add_parser("load", help="load a scenario folder into the service's database")
+    ld.add_argument("folder", type=Path)
+    ld.add_argument(
+        "--codes", type=Path,
+        help="write the reservations' new pickup codes here (CSV: reservation_id, code); "
+        "the database keeps only their hashes",
+    )  # fmt: skip
+
+    k = sub.add_parser("keys", help="API keys of the service")
+    ksub = k.add_subparsers(dest="keys_command", required=True)
+    kc = ksub.add_parser("create", help="create a key and print it (once)")
+    kc.add_argument("--role", choices=("planner", "staff", "driver"), required=True)
+    kc.add_argument("--branch", help="the branch of a staff key")
+
     b = sub.add_parser("bench", help="solve a public benchmark instance")
     bsub = b.add_subparsers(dest="benchmark", required=True)
     pd = bsub.add_parser("pdptw", help="a Li & Lim PDPTW instance; prints JSON")
@@ -123,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(summary)
             return 0
+        if args.command in ("serve", "load", "keys"):
+            from api.cli import run
+
+            return run(args)
         if args.command == "print":
             return _print(args)
         if args.command == "bench":

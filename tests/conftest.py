@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,83 @@ def write_scenario(folder: Path, files: dict[str, str]) -> Path:
 def tiny(tmp_path: Path) -> Path:
     """A four-branch consortium with one van and a handful of reservations."""
     return write_scenario(tmp_path / "tiny", TINY)
+
+
+# -- the service: a migrated database (SQLite always, PostgreSQL when configured) ------------
+
+PG_ENV = "BOKFLYT_TEST_DATABASE_URL"
+
+
+def database_kinds() -> list[str]:
+    """SQLite always; PostgreSQL too when BOKFLYT_TEST_DATABASE_URL is set (.ci/run sets it)."""
+    import os
+
+    return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+def fresh_database(kind: str, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database of `kind`."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    from api.db import migrate
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bokflyt.db'}"
+    else:
+        url = os.environ[PG_ENV]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=database_kinds())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database(request.param, tmp_path)
+
+
+class Service:
+    """The app over a database holding the tiny consortium, a client, a key of each kind
+    (planner, staff at AAA, staff at BBB, driver) and the reservations' pickup codes."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        from fastapi.testclient import TestClient
+
+        from api.app import create_app
+        from api.auth import create_key
+        from api.db import transaction
+        from api.store import load_folder
+
+        self.url = url
+        self.app = create_app(url)
+        self.codes: dict[str, str] = {}
+        with transaction(self.app.state.sessions) as session:
+            load_folder(session, folder, self.codes)
+            self.keys = {
+                "planner": create_key(session, "planner"),
+                "staff": create_key(session, "staff", "AAA"),
+                "staff_bbb": create_key(session, "staff", "BBB"),
+                "driver": create_key(session, "driver"),
+            }
+        self.client = TestClient(self.app)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[who]}
+
+    def close(self) -> None:
+        self.client.close()
+        self.app.state.engine.dispose()
+
+
+@pytest.fixture
+def service(db_url: str, tiny: Path) -> Any:
+    s = Service(db_url, tiny)
+    yield s
+    s.close()
