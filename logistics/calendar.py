@@ -179,3 +179,23 @@ def runs_on(van: Van, day: date, calendar: Calendar) -> bool:
     """A van runs on its weekdays, except on days closed for the whole consortium and on public
     holidays (unless settings.vans_on_holidays)."""
     return day.weekday() in van.weekdays and calendar.van_day(day)
+
+
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+MONTHS_SV = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)  # fmt: skip
+
+
+def long_day(day: date, lang: str) -> str:
+    """'måndag 30 november' or 'Monday 30 November'."""
+    return day_sv(day) if lang == "sv" else day_en(day)
+
+
+def day_sv(day: date) -> str:
+    return f"{WEEKDAYS_SV[day.weekday()]} {day.day} {MONTHS_SV[day.month - 1]}"
+
+
+def day_en(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"

@@ -82,14 +82,21 @@ def _parser() -> argparse.ArgumentParser:
         help="print a day's pull lists, packing lists, crate labels, route sheets "
         "or arrivals (PDF, or CSV)",
     )
-    r.add_argument("document", choices=("pull", "packing", "labels", "route", "arrivals"))
+    r.add_argument(
+        "document",
+        choices=("pull", "packing", "labels", "route", "arrivals", "all"),
+        help="all: every document that applies to the branch, the van, or everyone",
+    )
     r.add_argument("--plan", type=Path, required=True, help="a plan folder (bokflyt plan --out)")
     r.add_argument("--data", type=Path, required=True, help="the scenario folder it was made from")
     r.add_argument("--date", type=_date, required=True, help="the day (YYYY-MM-DD)")
     who = r.add_mutually_exclusive_group()
     who.add_argument("--branch", help="one branch (default: every branch with something to do)")
     who.add_argument("--van", help="one van (route sheets, packing lists; default: every van)")
-    r.add_argument("--out", type=Path, required=True, help="the file to write (.pdf or .csv)")
+    r.add_argument(
+        "--out", type=Path, required=True,
+        help="the file to write (.pdf, or .csv; a folder for all --csv)",
+    )  # fmt: skip
     r.add_argument("--lang", choices=("sv", "en"), default="sv", help="language (default sv)")
     r.add_argument("--csv", action="store_true", help="write CSV rows instead of a PDF")
 
@@ -257,11 +264,12 @@ def _print(args: argparse.Namespace) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.csv:
-        write_csv(args.document, docs, args.out)
+        written = write_csv(args.document, docs, args.out)
+        where = ", ".join(str(p) for p in written)
     else:
         write_pdf(docs, args.out)
-    pages = "" if args.csv else " (PDF)"
-    print(f"{len(docs)} {args.document} document(s) for {args.date}{pages} in {args.out}")
+        where = f"{args.out} (PDF)"
+    print(f"{len(docs)} document(s) for {args.date}: {where}")
     return 0
 
 

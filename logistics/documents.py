@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from logistics.calendar import long_day
 from logistics.errors import BokflytError
-from logistics.eta import long_day, on_shelf
 from logistics.load import format_hhmm
 from logistics.model import Scenario
 from logistics.plan import CrateLeg, Plan, RouteRow
 
 KINDS = ("pull", "packing", "labels", "route", "arrivals")
+# `all`: every kind that applies, in the order of the working day.
+ALL_FOR_BRANCH = ("pull", "packing", "labels", "arrivals")
+ALL_FOR_VAN = ("route", "packing")
 LANGS = ("sv", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -212,8 +215,18 @@ def documents(
 ) -> list[Document]:
     """The documents of one kind for one day: for `branch_id` (or `van_id` for route sheets
     and packing lists), or else for every branch or van with something to do that day.
+    Kind `all` gives every kind that applies (a branch's or a van's papers, or everyone's).
 
     A single branch or van asked for always gets its document, saying so when it is empty."""
+    if kind == "all":
+        kinds = ALL_FOR_BRANCH if branch_id else ALL_FOR_VAN if van_id else KINDS
+        return [
+            doc
+            for k in kinds
+            for doc in documents(
+                k, scenario, plan, day, branch_id=branch_id, van_id=van_id, lang=lang
+            )
+        ]
     if kind not in KINDS:
         raise PrintError(f"unknown document {kind!r}: expected one of {', '.join(KINDS)}")
     if lang not in LANGS:
@@ -236,13 +249,23 @@ def documents(
     return _Builder(scenario, plan, day, lang).build(kind, branch_id, van_id)
 
 
-def write_csv(kind: str, docs: list[Document], out: Path) -> None:
-    """The documents' rows as one CSV file (UTF-8, English column names)."""
+def write_csv(kind: str, docs: list[Document], out: Path) -> list[Path]:
+    """The documents' rows as CSV (UTF-8, English column names): one file `out`, or for kind
+    `all` one file per kind in the folder `out`. Returns the files written."""
+    if kind == "all":
+        out.mkdir(parents=True, exist_ok=True)
+        kinds = dict.fromkeys(d.kind for d in docs)
+        return [
+            path
+            for k in kinds
+            for path in write_csv(k, [d for d in docs if d.kind == k], out / f"{k}.csv")
+        ]
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS[kind])
         for doc in docs:
             writer.writerows(doc.csv_rows)
+    return [out]
 
 
 class _Builder:
@@ -261,6 +284,11 @@ class _Builder:
         for d in plan.deliveries:
             if d.reservation_id:
                 self.reservation_of[d.item_id] = d.reservation_id
+        # A plan written before reservations.csv had pull dates cannot say what to pull.
+        self.stale_pulls = any(
+            p.pull_date is None and p.item_id and scenario.on_shelf(p.item_id, p.source_branch_id)
+            for p in plan.reservations
+        )
 
     def build(self, kind: str, branch_id: str | None, van_id: str | None) -> list[Document]:
         if kind == "route":
@@ -326,11 +354,7 @@ class _Builder:
             for p in self.plan.reservations
             if p.pull_date == self.day and p.source_branch_id == branch_id and p.item_id
         ]
-        if any(
-            p.pull_date is None and p.item_id and on_shelf(self.scenario, p.item_id,
-                                                           p.source_branch_id)
-            for p in self.plan.reservations
-        ):  # fmt: skip
+        if self.stale_pulls:
             raise PrintError(
                 "the plan's reservations.csv has no pull dates: plan again with this version"
             )

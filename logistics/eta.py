@@ -29,8 +29,8 @@ from datetime import date, timedelta
 
 import networkx as nx
 
-from logistics.calendar import Calendar, runs_on
-from logistics.model import ItemStatus, Scenario, Van
+from logistics.calendar import Calendar, day_en, day_sv, runs_on
+from logistics.model import Scenario, Van
 from logistics.plan import CrateLeg, Delivery, PatronDate, Unplanned
 from logistics.sourcing import Assignment
 
@@ -215,7 +215,7 @@ def patron_dates(
             status = "no_date" if not a.uncertain else status
         promise = None if expected is None else timetable.promise(pickup, expected, today)
         sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
-        pulled = a.ready_date if on_shelf(scenario, a.item_id, a.source_branch_id) else None
+        pulled = a.ready_date if scenario.on_shelf(a.item_id, a.source_branch_id) else None
         out.append(
             PatronDate(
                 rid,
@@ -231,18 +231,6 @@ def patron_dates(
             )
         )
     return tuple(sorted(out, key=lambda p: p.reservation_id))
-
-
-def on_shelf(scenario: Scenario, item_id: str, branch_id: str) -> bool:
-    """True when the copy stands on a shelf at the branch, so filling a reservation with it
-    means pulling it (available there, and not a return or a copy on its way)."""
-    item = scenario.items.get(item_id)
-    return (
-        item is not None
-        and item.status is ItemStatus.AVAILABLE
-        and item.current_branch_id == branch_id
-        and all(t.item_id != item_id for t in scenario.transfers)
-    )
 
 
 def _queue_days(
@@ -273,26 +261,6 @@ def _queue_days(
     return out
 
 
-WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS_SV = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)  # fmt: skip
-
-
-def long_day(day: date, lang: str) -> str:
-    """'måndag 30 november' or 'Monday 30 November'."""
-    return _day_sv(day) if lang == "sv" else _day_en(day)
-
-
-def _day_sv(day: date) -> str:
-    return f"{WEEKDAYS_SV[day.weekday()]} {day.day} {MONTHS_SV[day.month - 1]}"
-
-
-def _day_en(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B}"
-
-
 def patron_messages(status: str, branch_name: str, promise: date | None) -> tuple[str, str]:
     """The sentences told to the patron, Swedish and English, for a reservation's promise."""
     if promise is None:
@@ -305,12 +273,12 @@ def patron_messages(status: str, branch_name: str, promise: date | None) -> tupl
     if status == "awaiting_return":
         return (
             f"Din reservation väntar på att ett utlånat exemplar lämnas tillbaka; preliminärt "
-            f"finns den att hämta på {branch_name} {_day_sv(promise)}.",
+            f"finns den att hämta på {branch_name} {day_sv(promise)}.",
             f"Your reservation is waiting for a borrowed copy to be returned; it should be "
-            f"ready for pickup at {branch_name} on {_day_en(promise)}, but this is not certain.",
+            f"ready for pickup at {branch_name} on {day_en(promise)}, but this is not certain.",
         )
     return (
-        f"Din reservation beräknas finnas att hämta på {branch_name} {_day_sv(promise)}.",
+        f"Din reservation beräknas finnas att hämta på {branch_name} {day_sv(promise)}.",
         f"Your reservation is expected to be ready for pickup at {branch_name} "
-        f"on {_day_en(promise)}.",
+        f"on {day_en(promise)}.",
     )

@@ -193,7 +193,8 @@ def _iso_date(text: str) -> date:
         raise ValueError("expected a date YYYY-MM-DD") from None
 
 
-def _iso_datetime(text: str) -> datetime:
+def parse_iso_datetime(text: str) -> datetime:
+    """'YYYY-MM-DDTHH:MM' (local, no time zone) to a datetime."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
@@ -206,7 +207,8 @@ def _iso_datetime(text: str) -> datetime:
 FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _weekday(text: str) -> int:
+def parse_weekday(text: str) -> int:
+    """'mon'..'sun' (or the full English name) to 0..6."""
     key = text.strip().lower()
     if key in FULL_WEEKDAYS:
         return FULL_WEEKDAYS.index(key)
@@ -219,7 +221,7 @@ def _weekdays(text: str) -> frozenset[int]:
     parts = [p for p in text.replace(",", ";").split(";") if p.strip()]
     if not parts:
         raise ValueError("expected weekdays such as mon;wed;fri")
-    return frozenset(_weekday(p) for p in parts)
+    return frozenset(parse_weekday(p) for p in parts)
 
 
 def _enum(kind: type[T]) -> Callable[[str], T]:
@@ -407,7 +409,7 @@ def _load_opening(t: _Table, branches: dict[str, Branch]) -> tuple[OpeningInterv
     for n, row in t.rows(("branch_id", "weekday", "opens", "closes")):
         if not _known(t, branches, n, "branch_id", row["branch_id"]):
             continue
-        day = t.parse(n, row, "weekday", _weekday)
+        day = t.parse(n, row, "weekday", parse_weekday)
         opens = t.parse(n, row, "opens", parse_hhmm)
         closes = t.parse(n, row, "closes", parse_hhmm)
         if day is None or opens is None or closes is None:
@@ -511,7 +513,7 @@ def _load_reservations(
         if row["title_id"] not in titles:
             t.error(n, "title_id", row["title_id"], "no item in items.csv has this title")
             continue
-        placed = t.parse(n, row, "placed_at", _iso_datetime)
+        placed = t.parse(n, row, "placed_at", parse_iso_datetime)
         if placed is None:
             continue
         out.append(Reservation(rid, row["title_id"], row["pickup_branch_id"], placed))
@@ -563,7 +565,7 @@ def _load_transfers(
             continue
         ok = _known(t, branches, n, "from_branch_id", row["from_branch_id"])
         ok = _known(t, branches, n, "to_branch_id", row["to_branch_id"]) and ok
-        ready = t.parse(n, row, "ready_at", _iso_datetime)
+        ready = t.parse(n, row, "ready_at", parse_iso_datetime)
         if not ok or ready is None:
             continue
         if row["from_branch_id"] == row["to_branch_id"]:

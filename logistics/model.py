@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -195,3 +196,18 @@ class Scenario:
     no_transfer: tuple[NoTransfer, ...] = ()  # pairs of branches that may not exchange items
     # The pickup dates patrons were told (promises.csv): the planner treats them as deadlines.
     promises: dict[str, date] = field(default_factory=dict)
+
+    @cached_property
+    def _travelling(self) -> frozenset[str]:
+        return frozenset(t.item_id for t in self.transfers)
+
+    def on_shelf(self, item_id: str, branch_id: str) -> bool:
+        """True when the copy stands on a shelf at the branch, so filling a reservation with it
+        means pulling it (available there, and not a return or a copy on its way)."""
+        item = self.items.get(item_id)
+        return (
+            item is not None
+            and item.status is ItemStatus.AVAILABLE
+            and item.current_branch_id == branch_id
+            and item_id not in self._travelling
+        )

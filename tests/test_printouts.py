@@ -368,3 +368,28 @@ def test_print_command_writes_csv_and_rejects_bad_requests(
                  "--out", str(target)]) == 2  # fmt: skip
     assert "per van" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_print_all_makes_a_branchs_and_a_vans_papers_in_one_call(
+    week: tuple[Scenario, Plan, Path, date], tmp_path: Path
+) -> None:
+    _, p, folder, day = week
+    branch_id = next(c.leg_from_branch_id for c in p.crates if c.day == day and c.leg == 1)
+    van_id = next(r.van_id for r in p.routes if r.day == day)
+    args = ["print", "all", "--plan", str(folder), "--data", str(BUNDLED), "--date", str(day)]
+    out = tmp_path / "papers"
+    assert main([*args, "--branch", branch_id, "--csv", "--out", str(out)]) == 0
+    assert sorted(f.name for f in out.iterdir()) == [
+        "arrivals.csv", "labels.csv", "packing.csv", "pull.csv",
+    ]  # fmt: skip
+    with (out / "labels.csv").open(encoding="utf-8") as handle:
+        labelled = {r["crate_id"] for r in csv.DictReader(handle)}
+    assert labelled == {
+        c.crate_id
+        for c in p.crates
+        if c.day == day and c.leg == 1 and c.from_branch_id == branch_id
+    }
+    pdf = tmp_path / "van.pdf"
+    assert main([*args, "--van", van_id, "--out", str(pdf), "--lang", "en"]) == 0
+    text = "\n".join(_pages(pdf))
+    assert "Route sheet" in text and "Packing list" in text and "Pull list" not in text
