@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from datetime import date
 
@@ -44,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace, url: str, factory: sessionmaker[Session]) -> int:
     import uvicorn
 
-    from api.app import create_app
     from api.jobs import plan_now
     from logistics.cli import next_monday
 
@@ -68,5 +68,13 @@ def _serve(args: argparse.Namespace, url: str, factory: sessionmaker[Session]) -
                 f"{summary['items_unplanned']} not planned"
             )
     print(f"serving {url.split('://')[0]} on http://{args.host}:{args.port} (docs at /docs)")
-    uvicorn.run(create_app(url), host=args.host, port=args.port, log_level="warning")
+    os.environ["DATABASE_URL"] = url  # each worker process builds its app from it
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
     return 0

@@ -224,46 +224,68 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
             for c in session.scalars(select(m.Closure).order_by(m.Closure.id))
         ),
     )
+    # A reservation whose copy is pulled or on its way leaves as a transfer carrying it, from
+    # where the copy was last scanned: the planner moves that copy rather than choose another.
+    query = select(m.Reservation).order_by(m.Reservation.reservation_id)
+    if open_only:
+        query = query.where(m.Reservation.status.not_in(CLOSED))
+    reservations = list(session.scalars(query))
+    carried = {r.item_id: r for r in reservations if r.status in MOVING and r.item_id is not None}
+    items = list(session.scalars(select(m.Item).order_by(m.Item.item_id)))
+    where = {i.item_id: i.current_branch_id for i in items}
+    for item_id, r in carried.items():
+        where[item_id] = r.location_branch_id or where.get(item_id, "")
     _csv(
         root / "items.csv",
         ("item_id", "title_id", "title", "call_number", "home_branch_id", "current_branch_id",
          "status", "due_date", "may_travel"),
         (
             (i.item_id, i.title_id, i.title, i.call_number, i.home_branch_id,
-             i.current_branch_id, i.status, i.due_date.isoformat() if i.due_date else "",
-             "yes" if i.may_travel else "no")
-            for i in session.scalars(select(m.Item).order_by(m.Item.item_id))
+             where[i.item_id], "in_transit" if i.item_id in carried else i.status,
+             i.due_date.isoformat() if i.due_date else "", "yes" if i.may_travel else "no")
+            for i in items
         ),
     )  # fmt: skip
-    query = select(m.Reservation).order_by(m.Reservation.reservation_id)
-    if open_only:
-        query = query.where(m.Reservation.status.not_in(CLOSED))
+    # (a copy pulled at its own pickup branch has arrived: nothing left to plan for it)
+    on_the_way = {r.reservation_id for i, r in carried.items() if where[i] != r.pickup_branch_id}
     _csv(
         root / "reservations.csv",
         ("reservation_id", "title_id", "pickup_branch_id", "placed_at"),
         (
             (r.reservation_id, r.title_id, r.pickup_branch_id,
              r.placed_at.strftime("%Y-%m-%dT%H:%M"))
-            for r in session.scalars(query)
+            for r in reservations
+            if r.status == "placed" or r.reservation_id in on_the_way
         ),
     )  # fmt: skip
+    transfers = [
+        (t.item_id, t.from_branch_id, t.to_branch_id, t.ready_at, t.reservation_id)
+        for t in session.scalars(
+            select(m.Transfer).where(m.Transfer.cancelled.is_(False)).order_by(m.Transfer.id)
+        )
+        if t.item_id not in carried
+    ]
+    transfers += [
+        (item_id, where[item_id], r.pickup_branch_id, r.updated_at, r.reservation_id)
+        for item_id, r in carried.items()
+        if r.reservation_id in on_the_way
+    ]
     _csv(
         root / "transfers.csv",
         ("item_id", "from_branch_id", "to_branch_id", "ready_at", "reservation_id"),
         (
-            (t.item_id, t.from_branch_id, t.to_branch_id, t.ready_at.strftime("%Y-%m-%dT%H:%M"),
-             t.reservation_id)
-            for t in session.scalars(
-                select(m.Transfer).where(m.Transfer.cancelled.is_(False)).order_by(m.Transfer.id)
-            )
+            (item, src, dst, ready.strftime("%Y-%m-%dT%H:%M"), rid)
+            for item, src, dst, ready, rid in transfers
         ),
-    )  # fmt: skip
+    )
     for f in session.scalars(select(m.ScenarioFile)):
         (root / f.name).write_text(f.text, "utf-8")
     return root
 
 
 CLOSED = ("cancelled", "picked_up")
+# Statuses of a reservation whose copy is pulled and not yet at the pickup branch.
+MOVING = ("pulled", "packed", "in_transit", "at_hub")
 
 
 def _csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -326,7 +348,8 @@ def save_plan(session: Session, plan: Plan, job_id: str | None = None) -> int:
     )  # fmt: skip
     dates = {p.reservation_id: p for p in plan.reservations}
     stamp = now()
-    for r in session.scalars(select(m.Reservation).where(m.Reservation.status == "placed")):
+    placed = select(m.Reservation).where(m.Reservation.status == "placed").with_for_update()
+    for r in session.scalars(placed):
         p = dates.get(r.reservation_id)
         if p is None:
             continue

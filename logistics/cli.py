@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         "coming week is planned when there is no current plan",
     )  # fmt: skip
     s.add_argument("--seconds", type=float, help="solver budget of that first plan")
+    s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
 
     ld = sub.add_parser("load", help="load a scenario folder into the service's database")
     ld.add_argument("folder", type=Path)

@@ -1,0 +1,137 @@
+"""The patron's lookup (GET /pickup/{code}): branch, status, dates and the sentence in Swedish
+or English; nothing about the item; wrong and malformed codes alike; a rate limit."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+
+from api import models as m
+from api.db import transaction
+from api.routes.pickup import RATE_ENV, language
+
+TUE, WED = date(2026, 12, 1), date(2026, 12, 2)
+
+
+def planned(service: Any, rid: str, item: str, source: str, expected: date, promise: date) -> None:
+    with transaction(service.app.state.sessions) as session:
+        r = session.get(m.Reservation, rid)
+        assert r is not None
+        r.item_id, r.source_branch_id = item, source
+        r.expected_date, r.promise_date = expected, promise
+
+
+def test_the_sentence_in_swedish_by_default_and_in_english(service: Any) -> None:
+    planned(service, "R1", "I1", "AAA", TUE, WED)
+    code = service.codes["R1"]
+    a = service.client.get(f"/pickup/{code}")
+    assert a.status_code == 200, a.text
+    body = a.json()
+    assert set(body) == {
+        "branch_id", "branch_name", "status", "expected_date", "promise_date", "language",
+        "message",
+    }  # fmt: skip
+    assert (body["branch_id"], body["branch_name"], body["status"]) == (
+        "BBB",
+        "B library",
+        "placed",
+    )
+    assert (body["expected_date"], body["promise_date"]) == ("2026-12-01", "2026-12-02")
+    assert body["language"] == "sv"
+    assert body["message"] == (
+        "Din reservation beräknas finnas att hämta på B library onsdag 2 december."
+    )
+    assert a.headers["content-language"] == "sv"
+    en = service.client.get(f"/pickup/{code}", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert en.json()["language"] == "en"
+    assert "B library" in en.json()["message"]
+    assert "Wednesday 2 December" in en.json()["message"]
+    both = service.client.get(f"/pickup/{code}", headers={"Accept-Language": "en;q=0.5, sv"})
+    assert both.json()["language"] == "sv"
+    for answer in (a, en, both):  # nothing about what was reserved
+        for secret in ("I1", "T1", "Ett", "Hc A", "AAA", "R1", code):
+            assert secret not in answer.text
+
+
+def test_no_date_yet_and_ready(service: Any) -> None:
+    a = service.client.get(f"/pickup/{service.codes['R4']}")  # on loan, not planned
+    assert a.status_code == 200
+    assert a.json()["promise_date"] is None
+    assert "inget beräknat datum" in a.json()["message"]
+    assert "B library" in a.json()["message"]
+    planned(service, "R5", "I6", "BBB", TUE, WED)
+    checked = service.client.post(
+        "/events",
+        json={"kind": "checked_in", "branch_id": "BBB", "at": "2026-12-01T10:00", "item_id": "I6"},
+        headers=service.headers("staff_bbb"),
+    )
+    assert checked.status_code == 201, checked.text
+    a = service.client.get(f"/pickup/{service.codes['R5']}", headers={"Accept-Language": "en"})
+    assert a.json()["status"] == "ready"
+    assert a.json()["message"] == (
+        "Your reservation has been ready for pickup at B library since Tuesday 1 December."
+    )
+
+
+def test_wrong_and_malformed_codes_answer_the_same(service: Any) -> None:
+    real = service.codes["R1"]
+    wrong = real[:-1] + ("A" if real[-1] != "A" else "B")
+    answers = [
+        service.client.get(f"/pickup/{code}")
+        for code in (wrong, "x", "not a code at all", "a/b/c", "%00%ff", "ä" * 300, "")
+    ]
+    first = answers[0]
+    assert first.status_code == 404
+    for a in answers:
+        assert (a.status_code, a.content) == (first.status_code, first.content)
+        assert dict(a.headers) == dict(first.headers)
+
+
+def test_wrong_and_malformed_codes_take_the_same_time(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RATE_ENV, "0")  # no limit for this many lookups
+    client = service.client
+
+    def timed(code: str) -> float:
+        started = time.perf_counter()
+        client.get(f"/pickup/{code}")
+        return time.perf_counter() - started
+
+    wrong = [service.codes["R1"][:-2] + f"{k:02}" for k in range(60)]
+    malformed = [f"!{k}" for k in range(60)]
+    timed(wrong[0])  # warm up
+    a = statistics.median(timed(c) for c in wrong)
+    b = statistics.median(timed(c) for c in malformed)
+    assert 0.5 < a / b < 2.0
+
+
+def test_rate_limit_per_client(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RATE_ENV, "3")
+    code = service.codes["R1"]
+    assert [service.client.get(f"/pickup/{code}").status_code for _ in range(3)] == [200] * 3
+    limited = service.client.get(f"/pickup/{code}")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert "branch" not in limited.text
+
+
+def test_language_header() -> None:
+    assert language(None) == "sv"
+    assert language("de-DE, fr") == "sv"
+    assert language("en-US") == "en"
+    assert language("sv-SE;q=0.4, en;q=0.8") == "en"
+    assert language("en;q=0, sv;q=0.1") == "sv"
+    assert language("*") == "sv"
+
+
+def test_pickup_needs_no_key_and_shows_in_the_openapi(service: Any) -> None:
+    schema = service.client.get("/openapi.json").json()
+    operation = schema["paths"]["/pickup/{code}"]["get"]
+    assert operation["tags"] == ["patrons"]
+    assert "security" not in operation
+    assert schema["paths"]["/events"]["post"]["tags"] == ["events"]
