@@ -67,8 +67,12 @@ def create_app(url: str | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return Health(status="ok", database=engine.dialect.name)
 
-    from api.routes import ROUTERS
+    from api.routes import PUBLIC, WITH_KEY
+    from api.schemas import Message
 
-    for router in ROUTERS:
+    for router in PUBLIC:
         app.include_router(router)
+    unauthorized = {401: {"model": Message, "description": "no valid X-API-Key"}}
+    for router in WITH_KEY:
+        app.include_router(router, responses=unauthorized)  # type: ignore[arg-type]
     return app

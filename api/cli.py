@@ -6,10 +6,13 @@ import argparse
 import csv
 import os
 import sys
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import models as m
 from api.auth import create_key
 from api.db import database_url, make_engine, migrate, sessions, transaction
 from api.store import current_plan_id, get_meta, load_folder
@@ -24,10 +27,7 @@ def run(args: argparse.Namespace) -> int:
         with transaction(factory) as session:
             counts = load_folder(session, args.folder, codes)
         if args.codes:
-            with args.codes.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(("reservation_id", "code"))
-                writer.writerows(sorted(codes.items()))
+            _write_codes(args.codes, codes)
         print("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         return 0
     if args.command == "keys":
@@ -43,30 +43,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, url: str, factory: sessionmaker[Session]) -> int:
+    """Serve; with --data, first make the database ready to use: the consortium loaded (with a
+    planner key and the pickup codes handed out once), and a current plan for the coming week."""
     import uvicorn
 
-    from api.jobs import plan_now
-    from logistics.cli import next_monday
-
     if args.data is not None:
-        with factory() as session:
-            loaded = get_meta(session, "consortium") is not None
-        if not loaded:
-            with transaction(factory) as session:
-                counts = load_folder(session, args.data)
-            print("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
-        with factory() as session:
-            planned = current_plan_id(session) is not None
-        if not planned:
-            start = next_monday(date.today())
-            print(f"planning the week from {start} ...", flush=True)
-            plan_id, result = plan_now(factory, start, 5, seconds=args.seconds)
-            summary = result.summary()
-            print(
-                f"plan {plan_id}: {summary['runs']} runs, {summary['km']} km, "
-                f"{summary['items_moved']} items moved, "
-                f"{summary['items_unplanned']} not planned"
-            )
+        _prepare(args, factory)
     print(f"serving {url.split('://')[0]} on http://{args.host}:{args.port} (docs at /docs)")
     os.environ["DATABASE_URL"] = url  # each worker process builds its app from it
     uvicorn.run(
@@ -78,3 +60,45 @@ def _serve(args: argparse.Namespace, url: str, factory: sessionmaker[Session]) -
         log_level="warning",
     )
     return 0
+
+
+def _prepare(args: argparse.Namespace, factory: sessionmaker[Session]) -> None:
+    from api.jobs import plan_now
+    from api.store import export_folder
+    from logistics.cli import next_monday
+    from logistics.load import load_scenario
+    from logistics.report import format_summary
+
+    with factory() as session:
+        loaded = get_meta(session, "consortium") is not None
+    if not loaded:
+        codes: dict[str, str] = {}
+        with transaction(factory) as session:
+            counts = load_folder(session, args.data, codes)
+            key = create_key(session, "planner")
+        print("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        args.codes.parent.mkdir(parents=True, exist_ok=True)
+        _write_codes(args.codes, codes)
+        print(f"the reservations' pickup codes (shown once) are in {args.codes}")
+        print(f"a planner key (shown once): {key}")
+    start = next_monday(date.today())
+    with factory() as session:
+        plan_id = current_plan_id(session)
+        current = None if plan_id is None else session.get(m.PlanRecord, plan_id)
+    if current is not None and current.start >= start:
+        print(f"current plan {plan_id}: {current.days} day(s) from {current.start}")
+        return
+    print(f"planning the week from {start} ...", flush=True)
+    progress = None if args.quiet else (lambda line: print(line, flush=True))
+    plan_id, result = plan_now(factory, start, 5, seconds=args.seconds, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="bokflyt-") as tmp, factory() as session:
+        scenario = load_scenario(export_folder(session, Path(tmp)))
+    print(format_summary(scenario, result))
+    print(f"plan {plan_id} is current")
+
+
+def _write_codes(path: Path, codes: dict[str, str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("reservation_id", "code"))
+        writer.writerows(sorted(codes.items()))

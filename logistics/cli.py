@@ -114,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     s.add_argument("--seconds", type=float, help="solver budget of that first plan")
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    s.add_argument(
+        "--codes", type=Path, default=Path("out/pickup-codes.csv"),
+        help="where --data's first load writes the reservations' pickup codes "
+        "(default out/pickup-codes.csv)",
+    )  # fmt: skip
+    s.add_argument("--quiet", action="store_true", help="no progress lines while planning")
 
     ld = sub.add_parser("load", help="load a scenario folder into the service's database")
     ld.add_argument("folder", type=Path)
