@@ -67,11 +67,15 @@ def create_app(url: str | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return Health(status="ok", database=engine.dialect.name)
 
+    from fastapi.staticfiles import StaticFiles
+
     from api.routes import PUBLIC, WITH_KEY
+    from api.routes.pages import STATIC
     from api.schemas import Message
 
     for router in PUBLIC:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     unauthorized = {401: {"model": Message, "description": "no valid X-API-Key"}}
     for router in WITH_KEY:
         app.include_router(router, responses=unauthorized)  # type: ignore[arg-type]

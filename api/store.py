@@ -31,10 +31,11 @@ from logistics.plan import (
     Unplanned,
 )
 
-# Files of a scenario folder kept verbatim (ScenarioFile) rather than as tables.
+# Files of a scenario folder kept verbatim (ScenarioFile) rather than as tables
+# (outlines.geojson: municipality outlines for the maps of the web pages; planning ignores it).
 VERBATIM = (
     "settings.toml", "travel.csv", "roads.csv", "junctions.csv", "no_transfer.csv",
-    "promises.csv",
+    "promises.csv", "outlines.geojson",
 )  # fmt: skip
 # Tables replaced by a load, children first.
 CONSORTIUM_TABLES: tuple[type[m.Base], ...] = (

@@ -153,3 +153,93 @@ def service(db_url: str, tiny: Path) -> Any:
     s = Service(db_url, tiny)
     yield s
     s.close()
+
+
+# -- the web pages: a live server on loopback and headless Chromium ---------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots of the pages (not committed)
+
+
+class LiveServer(Service):
+    """The service over a SQLite file, planned for a week, served by uvicorn on a free port of
+    127.0.0.1 in a background thread."""
+
+    def __init__(self, url: str, folder: Path, start: Any, days: int = 5) -> None:
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        from api.jobs import plan_now
+
+        super().__init__(url, folder)
+        self.start = start
+        plan_now(self.app.state.sessions, start, days, seconds=2)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                break
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        super().close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from datetime import date
+
+    tmp = tmp_path_factory.mktemp("live")
+    server = LiveServer(
+        fresh_database("sqlite", tmp), write_scenario(tmp / "tiny", TINY), date(2026, 11, 30)
+    )
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Headless Chromium (the system's), driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Any:
+    """A fresh browser page that records every request it makes; the test fails if one
+    leaves 127.0.0.1. A screenshot of the page is kept in test-artifacts/ at the end."""
+    from urllib.parse import urlparse
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.requests = []  # type: ignore[attr-defined]
+    p.on("request", lambda r: p.requests.append(r.url))  # type: ignore[attr-defined]
+    yield p
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+    p.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    outside = [
+        u
+        for u in p.requests  # type: ignore[attr-defined]
+        if urlparse(u).scheme in ("http", "https", "ws", "wss")
+        and urlparse(u).hostname != "127.0.0.1"
+    ]
+    context.close()
+    assert not outside, f"requests left 127.0.0.1: {outside}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import consortium, documents, events, pickup, plans, reservations
+from api.routes import consortium, documents, events, pages, pickup, plans, reservations
 
-PUBLIC: list[APIRouter] = [pickup.router]
+PUBLIC: list[APIRouter] = [pickup.router, pages.router]
 WITH_KEY: list[APIRouter] = [
     consortium.router,
     reservations.router,
