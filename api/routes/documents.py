@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from api.auth import DB, AnyKey
 from api.routes.plans import current_record
@@ -48,8 +48,10 @@ MEDIA = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
     response_model=None,
     responses={
         200: {
-            "content": {"application/pdf": {}, "text/csv": {}},
-            "description": "the documents as one PDF (each from a new page) or one CSV file",
+            "content": {"application/pdf": {}, "text/csv": {}, "application/json": {}},
+            "description": "the documents as one PDF (each from a new page), one CSV file, or "
+            "JSON: {kind, date, branch_id, van_id, lang, subjects, columns, rows} with the CSV's "
+            "rows as objects keyed by its columns",
         },
         403: {"model": Message, "description": "not a document this key may print"},
         404: {"model": Message, "description": "there is no plan yet"},
@@ -77,7 +79,7 @@ def document(
         Query(max_length=64, pattern=NO_CONTROL, description="one van (route sheets, packing)"),
     ] = None,
     lang: Literal["sv", "en"] = "sv",
-    format: Literal["pdf", "csv"] = "pdf",
+    format: Literal["pdf", "csv", "json"] = "pdf",
 ) -> Response:
     """One kind of document for one day of the current plan: for `branch_id` (or `van_id` for
     route sheets and packing lists), or else for every branch or van with something to do that
@@ -98,6 +100,22 @@ def document(
     db.rollback()  # done reading: on SQLite a transaction holds the write lock
     docs = documents(kind.value, scenario, plan, day, branch_id=branch_id, van_id=van_id, lang=lang)
     name = "-".join(x for x in (kind.value, day.isoformat(), branch_id or van_id) if x)
+    if format == "json":
+        columns = CSV_COLUMNS[kind.value]
+        return JSONResponse(
+            {
+                "kind": kind.value,
+                "date": day.isoformat(),
+                "branch_id": branch_id,
+                "van_id": van_id,
+                "lang": lang,
+                "subjects": [doc.subject for doc in docs],
+                "columns": list(columns),
+                "rows": [
+                    dict(zip(columns, row, strict=True)) for doc in docs for row in doc.csv_rows
+                ],
+            }
+        )
     headers = {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
     if format == "csv":
         buffer = io.StringIO()
