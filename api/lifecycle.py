@@ -14,6 +14,12 @@ twice, delivered elsewhere than its pickup branch) is refused (409) and not stor
 crate's late scan finding its items further on already (checked in one by one before the
 crate's delivered scan came): it is stored and changes nothing for them.
 
+Place: a copy is collected only where it was last scanned, or (never scanned yet) where the
+plan sources it, so a crate of the packing list leaves only from its branch. Who: a staff key
+moves only reservations sourced, kept or picked up at its branch (`Scope`); a scan about none
+of those is refused (403). A refusal names a reservation by its id only to a key that may read
+it (a planner; staff of its pickup or source branch), otherwise by the item or crate scanned.
+
 `not_on_shelf` marks the copy missing and chooses another available copy for the reservation
 with `logistics.sourcing` (it keeps its placed_at, so its place in the queue); without one it
 waits again: status placed with no copy and no date, as before its first plan.
@@ -102,7 +108,41 @@ class ScanResult:
     event_id: int
     duplicate: bool
     reservations: list[m.Reservation]
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[m.Reservation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who scans, for what a scan may move and what its answers may name. A planner moves and
+    reads every reservation; a driver moves any (the place rules still apply) but reads none;
+    staff move only reservations sourced, kept or picked up at their branch, and read those
+    picked up or sourced there (as GET /reservations)."""
+
+    role: str = "planner"
+    branch_id: str | None = None
+
+    def moves(self, r: m.Reservation) -> bool:
+        if self.role != "staff":
+            return True
+        mine = self.branch_id
+        return mine is not None and mine in (
+            r.source_branch_id,
+            r.location_branch_id,
+            r.pickup_branch_id,
+        )
+
+    def reads(self, r: m.Reservation) -> bool:
+        if self.role == "planner":
+            return True
+        mine = self.branch_id
+        return (
+            self.role == "staff"
+            and mine is not None
+            and mine in (r.pickup_branch_id, r.source_branch_id)
+        )
+
+
+PLANNER = Scope()
 
 
 # -- the timetable, once per consortium data version ----------------------------------------
@@ -200,12 +240,15 @@ def apply_scan(
     scan: ScanIn,
     key_id: str,
     timetable: Callable[[], Timetable],
+    scope: Scope = PLANNER,
 ) -> ScanResult:
     """Store a scan once and move its reservations on (in the caller's transaction).
 
     Raises ScanError: 422 for an unknown branch, item or crate, 409 when the scan cannot
-    follow (the caller rolls back: nothing is stored). A scan stored before answers
-    duplicate=True and changes nothing."""
+    follow, 403 when every reservation it is about is beyond `scope` (another branch's for a
+    staff key); the caller rolls back: nothing is stored. Reservations beyond the scope in a
+    crate with others are not moved (and not named). A reason never names a reservation the
+    scope does not read. A scan stored before answers duplicate=True and changes nothing."""
     check_fields(scan)
     branch = session.get(m.Branch, scan.branch_id)
     if branch is None:
@@ -238,14 +281,22 @@ def apply_scan(
             raise ScanError(422, f"unknown crate {scan.crate_id!r}", "crate_id")
         return ScanResult(event_id, False, [])  # a late scan of a crate all picked up
 
+    skipped = [r for r in members if not scope.moves(r)]
+    if len(skipped) == len(members):
+        raise ScanError(
+            403,
+            f"a staff key of {scope.branch_id} scans only reservations sourced, kept or picked "
+            f"up at {scope.branch_id}",
+        )
     moved: list[m.Reservation] = []
-    skipped: list[str] = []
     first_problem = ""
     target = STATUSES.index(TRANSITIONS[scan.kind][1])
     for r in members:
-        problem = _cannot(scan, r, item)
+        if not scope.moves(r):
+            continue
+        problem = _cannot(scan, r, item, _name(scan, r, scope))
         if problem:
-            skipped.append(r.reservation_id)
+            skipped.append(r)
             # A crate's items may overtake it (checked in before the crate's delivered scan
             # came): a late crate scan finding them further on is stored, changing nothing.
             further = not scan.item_id and STATUSES.index(r.status) >= target
@@ -350,8 +401,18 @@ def _check_at(item: m.Item, branch_id: str) -> None:
         )
 
 
-def _cannot(scan: ScanIn, r: m.Reservation, item: m.Item | None) -> str:
-    """Why the scan cannot move the reservation on ("" when it can)."""
+def _name(scan: ScanIn, r: m.Reservation, scope: Scope) -> str:
+    """The reservation as a reason names it: by its id only when the scope may read it."""
+    if scope.reads(r):
+        return f"reservation {r.reservation_id}"
+    if scan.item_id:
+        return f"the reservation of item {scan.item_id}"
+    return f"a reservation in crate {scan.crate_id}"
+
+
+def _cannot(scan: ScanIn, r: m.Reservation, item: m.Item | None, name: str) -> str:
+    """Why the scan cannot move the reservation on ("" when it can); `name` is how the reason
+    names the reservation."""
     kind, branch = scan.kind, scan.branch_id
     allowed = TRANSITIONS[kind][0]
     at_pickup = r.source_branch_id == r.pickup_branch_id and r.status in ("placed", "pulled")
@@ -362,20 +423,26 @@ def _cannot(scan: ScanIn, r: m.Reservation, item: m.Item | None) -> str:
         allowed = allowed | {"placed", "pulled"}
     if r.status not in allowed:
         return (
-            f"reservation {r.reservation_id} is {r.status}: a {kind.value} scan cannot follow "
+            f"{name} is {r.status}: a {kind.value} scan cannot follow "
             f"(it needs {' or '.join(sorted(allowed))})"
         )
     if kind in (EventKind.PULLED, EventKind.NOT_ON_SHELF, EventKind.PACKED) and (
         item is not None and item.current_branch_id != branch
     ):
         return f"item {item.item_id} is at {item.current_branch_id}, not at {branch}"
-    if kind is EventKind.COLLECTED and r.location_branch_id not in (None, branch):
-        return f"reservation {r.reservation_id}'s copy is at {r.location_branch_id}, not {branch}"
+    if kind is EventKind.COLLECTED:
+        # where the copy was last scanned, else where the plan sources it (a crate of the
+        # packing list leaves from there), else where the scanned item is
+        where = r.location_branch_id or r.source_branch_id
+        if where is None and item is not None:
+            where = item.current_branch_id
+        if where != branch:
+            return f"the copy of {name} is at {where or 'no known branch'}, not at {branch}"
     if (
         kind in (EventKind.DELIVERED, EventKind.CHECKED_IN, EventKind.PICKED_UP_BY_PATRON)
         and branch != r.pickup_branch_id
     ):
-        return f"reservation {r.reservation_id} is picked up at {r.pickup_branch_id}, not {branch}"
+        return f"{name} is picked up at {r.pickup_branch_id}, not at {branch}"
     return ""
 
 

@@ -60,7 +60,9 @@ class ReservationState(BaseModel):
 class ScanOut(BaseModel):
     """The stored scan and the reservations it moved on. `duplicate` is true (status 200)
     when the same scan was stored before: nothing changed, `reservations` shows their state
-    now; a new scan answers 201."""
+    now; a new scan answers 201. `reservations` and `skipped` hold only what the key may read
+    (planner: all; staff: those picked up or sourced at their branch; driver: none); `moved`,
+    `not_moved` and `crate_ids` count and place all of them."""
 
     id: int
     kind: EventKind
@@ -69,11 +71,25 @@ class ScanOut(BaseModel):
     crate_id: str | None
     item_id: str | None
     duplicate: bool
-    reservations: list[ReservationState]
+    reservations: list[ReservationState] = Field(
+        description="the reservations moved on (for a duplicate: those it is about, as they "
+        "are now) that the key may read"
+    )
     skipped: list[str] = Field(
         default_factory=list,
         description="reservations in the crate that this scan does not move (already further "
-        "on, or not yet where the scan needs them)",
+        "on, not yet where the scan needs them, or another branch's), that the key may read",
+    )
+    moved: int = Field(
+        default=0,
+        description="how many reservations the scan moved on (for a duplicate: how many it "
+        "is about now), including those not listed",
+    )
+    not_moved: int = Field(
+        default=0, description="how many reservations in the crate the scan did not move"
+    )
+    crate_ids: list[str] = Field(
+        default_factory=list, description="the crates the moved reservations' copies are in"
     )
 
 

@@ -268,6 +268,37 @@ def test_roles(service: Any) -> None:
     assert count(service, m.Event) == 6
 
 
+def test_staff_move_only_their_branchs_reservations(service: Any) -> None:
+    assign(service, "R2", "I2", "BBB", TUE, WED)  # BBB -> CCC
+    before = reservation(service, "R2")
+    # AAA's staff at AAA: the copy is not theirs, nor the patron; refused, R2 not named
+    for kind, body in (
+        ("collected", {"item": "I2"}),
+        ("delivered", {"item": "I2"}),
+        ("checked_in", {"item": "I2"}),
+    ):
+        a = scan(service, "staff", kind, "AAA", "2026-11-30T09:00", **body)
+        assert a.status_code == 403, (kind, a.text)
+        assert "R2" not in a.text
+    after = reservation(service, "R2")
+    assert (after.status, after.location_branch_id) == (before.status, before.location_branch_id)
+    assert count(service, m.Event) == 0
+
+
+def test_errors_documented_with_their_bodies(service: Any) -> None:
+    spec = service.client.get("/openapi.json").json()
+    responses = spec["paths"]["/events"]["post"]["responses"]
+    shapes = {
+        status: str(responses[status]["content"]["application/json"]["schema"]["$ref"]).rsplit(
+            "/", 1
+        )[-1]
+        for status in ("401", "403", "409", "422")
+    }
+    assert shapes == {"401": "Message", "403": "Message", "409": "Message", "422": "Problems"}
+    fields = spec["components"]["schemas"]["ScanOut"]["properties"]
+    assert {"moved", "not_moved", "crate_ids"} <= set(fields)
+
+
 # -- a copy not on the shelf -------------------------------------------------------------------
 
 

@@ -278,6 +278,56 @@ def test_import_file_problems(service: Any) -> None:
     assert count(service, m.Reservation) == 5
 
 
+@pytest.mark.parametrize("path", ["/reservations/import", "/transfers/import"])
+def test_a_wide_row_does_not_hide_the_other_bad_rows(service: Any, path: str) -> None:
+    if path == "/reservations/import":
+        text = (
+            "reservation_id,title_id,pickup_branch_id,placed_at\n"
+            "N1,T1,AAA,2026-11-28T09:00,surplus\n"  # 2: more values than columns
+            "N2,T1,ZZZ,2026-11-28T09:00\n"  # 3: unknown branch
+            "N3,T1,AAA,2026-11-28T09:00\n"  # 4: good
+            "N4,T99,AAA,2026-11-28T09:00,x,y\n"  # 5: more values than columns
+            "N5,T1,AAA,soon\n"  # 6: malformed time
+        )
+        want = {(2, None), (3, "pickup_branch_id"), (5, None), (6, "placed_at")}
+    else:
+        text = (
+            "item_id,from_branch_id,to_branch_id,ready_at\n"
+            "I2,BBB,AAA,2026-11-30T10:00,surplus\n"  # 2: more values than columns
+            "I3,AAA,BBB,2026-11-30T10:00\n"  # 3: I3 is at CCC
+            "I6,BBB,AAA,2026-11-30T10:00\n"  # 4: good
+            "I99,AAA,BBB,2026-11-30T10:00\n"  # 5: unknown item
+        )
+        want = {(2, None), (3, "from_branch_id"), (5, "item_id")}
+    before = (count(service, m.Reservation), count(service, m.Transfer))
+    answer = post_csv(service, path, text)
+    assert answer.status_code == 422, answer.text
+    assert problems(answer) == want
+    assert (count(service, m.Reservation), count(service, m.Transfer)) == before
+
+
+@pytest.mark.parametrize("path", ["/reservations/import", "/transfers/import"])
+def test_a_column_named_twice_is_a_problem_of_the_header(service: Any, path: str) -> None:
+    if path == "/reservations/import":
+        text = (
+            "reservation_id,title_id,pickup_branch_id,placed_at,title_id\n"
+            "N1,T99,AAA,2026-11-28T09:00,T1\n"
+        )
+        twice = "title_id"
+    else:
+        text = (
+            "item_id,from_branch_id,to_branch_id,ready_at,from_branch_id\n"
+            "I2,AAA,AAA,2026-11-30T10:00,BBB\n"
+        )
+        twice = "from_branch_id"
+    before = (count(service, m.Reservation), count(service, m.Transfer))
+    answer = post_csv(service, path, text)
+    assert answer.status_code == 422, answer.text
+    assert problems(answer) == {(1, twice)}
+    assert "more than once" in answer.json()["detail"][0]["msg"]
+    assert (count(service, m.Reservation), count(service, m.Transfer)) == before
+
+
 def test_import_roles(service: Any) -> None:
     text = "reservation_id,title_id,pickup_branch_id,placed_at\nN1,T1,AAA,2026-11-28T09:00\n"
     assert post_csv(service, "/reservations/import", text, "driver").status_code == 403
@@ -458,3 +508,21 @@ def test_import_documented_as_csv(service: Any, path: str) -> None:
     operation = spec["paths"][path]["post"]
     assert "text/csv" in operation["requestBody"]["content"]
     assert operation["tags"] == ["reservations"]
+
+
+def test_import_errors_documented_with_their_bodies(service: Any) -> None:
+    spec = service.client.get("/openapi.json").json()
+
+    def body_of(path: str, status: str) -> str:
+        answer = spec["paths"][path]["post"]["responses"][status]
+        return str(answer["content"]["application/json"]["schema"]["$ref"]).rsplit("/", 1)[-1]
+
+    for path in ("/reservations/import", "/transfers/import"):
+        assert body_of(path, "403") == "Message", path
+        assert body_of(path, "422") == "Problems", path
+    assert body_of("/reservations/import", "409") == "Problems"
+    assert body_of("/transfers/import", "409") == "Message"
+    # and the answers have those shapes
+    text = "item_id,from_branch_id,to_branch_id,ready_at\nI2,BBB,AAA,2026-11-30T10:00\n"
+    refused = post_csv(service, "/transfers/import", text, "driver")
+    assert refused.status_code == 403 and isinstance(refused.json()["detail"], str)

@@ -3,7 +3,13 @@
 Who may scan what: a staff key scans at its own branch — pulled, not_on_shelf, packed,
 collected (the handover to the driver at the counter), delivered, checked_in and
 picked_up_by_patron; a driver key scans collected, at_hub and delivered at any branch; a
-planner key anything anywhere.
+planner key anything anywhere. The place rules of `api.lifecycle` apply to every key (a copy is
+collected where it is, delivered where it is picked up), and a staff key moves only
+reservations sourced, kept or picked up at its branch (403 when a scan is about none of those).
+
+What the answer tells: a planner every reservation the scan moved; staff those they may read
+(picked up or sourced at their branch); a driver none, only how many and in which crates. A
+refusal (409) names a reservation only when the key may read it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from sqlalchemy.exc import OperationalError
 
 from api.auth import AnyKey, Caller, audit
 from api.db import transaction
-from api.lifecycle import ScanError, Timetables, apply_scan, state_of
+from api.lifecycle import ScanError, Scope, Timetables, apply_scan, state_of
+from api.schemas import Message, Problems
 from api.schemas_events import EventKind, ReservationState, ScanIn, ScanOut
 
 router = APIRouter(tags=["events"])
@@ -76,17 +83,31 @@ def authorize(caller: Caller, scan: ScanIn) -> None:
     summary="Record a scan",
     responses={
         200: {"model": ScanOut, "description": "the same scan was stored before (duplicate)"},
-        401: {"description": "no valid key"},
-        403: {"description": "the key's role or branch may not make this scan"},
-        409: {"description": "the scan cannot follow the reservation's status"},
-        422: {"description": "an unknown branch, item or crate, or a missing field"},
+        401: {"model": Message, "description": "no valid key"},
+        403: {
+            "model": Message,
+            "description": "the key's role or branch may not make this scan, or (staff) the "
+            "reservations it is about are other branches'; nothing stored",
+        },
+        409: {
+            "model": Message,
+            "description": "the scan cannot follow the reservation's status or place; nothing "
+            "stored",
+        },
+        422: {
+            "model": Problems,
+            "description": "an unknown branch, item or crate, or a missing field (each named "
+            "by its loc); nothing stored",
+        },
     },
 )
 def post_event(scan: ScanIn, request: Request, response: Response, caller: AnyKey) -> Any:
     """Store a scan and move the reservations it is about on: status, where the copy is,
     crate, expected and promised dates — in one transaction with the audit row. The same
     scan again (kind, branch, time, crate, item) answers 200 with `duplicate`, changing
-    nothing. A crate's scan moves every reservation packed in it."""
+    nothing. A crate's scan moves every reservation packed in it. The answer lists the
+    reservations the key may read (planner: all; staff: picked up or sourced at their branch;
+    driver: none) and counts all."""
     authorize(caller, scan)
     tables = timetables(request.app)
     for attempt in range(ATTEMPTS):
@@ -110,9 +131,10 @@ def post_event(scan: ScanIn, request: Request, response: Response, caller: AnyKe
 
 
 def _store(request: Request, scan: ScanIn, caller: Caller, tables: Timetables) -> ScanOut:
+    scope = Scope(caller.role, caller.branch_id)
     with transaction(request.app.state.sessions) as session:
         result = apply_scan(
-            session, scan, caller.key_id, lambda: tables.get(session, scan.at.date())
+            session, scan, caller.key_id, lambda: tables.get(session, scan.at.date()), scope
         )
         if not result.duplicate:
             audit(
@@ -137,7 +159,11 @@ def _store(request: Request, scan: ScanIn, caller: Caller, tables: Timetables) -
             item_id=scan.item_id,
             duplicate=result.duplicate,
             reservations=[
-                ReservationState.model_validate(s) for s in state_of(result.reservations)
+                ReservationState.model_validate(s)
+                for s in state_of([r for r in result.reservations if scope.reads(r)])
             ],
-            skipped=result.skipped,
+            skipped=[r.reservation_id for r in result.skipped if scope.reads(r)],
+            moved=len(result.reservations),
+            not_moved=len(result.skipped),
+            crate_ids=sorted({r.crate_id for r in result.reservations if r.crate_id}),
         )

@@ -1,15 +1,18 @@
 """Reservations and transfers: one at a time or a CSV file at once, read, list and cancel.
 
-Roles: a planner does everything; staff create, import and cancel for their own branch and read
-only what touches it (a reservation picked up or sourced there, a transfer from or to it:
-anything else answers 404, so ids do not leak); drivers get 403.
+Roles: a planner does everything; staff create, import and cancel reservations picked up at
+their own branch and read only what touches it (a reservation picked up or sourced there, a
+transfer from or to it: anything else answers 404, so ids do not leak; a transfer naming a
+reservation they may not read is refused as naming an unknown one); drivers get 403. A
+reservation's patron_ref is shown to a planner and to the pickup branch's staff only.
 
 A reservation's pickup code is shown once, when it is created (or re-issued by a planner); only
 its hash is stored. An import validates every row first, like reservations.csv and
 transfers.csv of the CSV contract, and stores all rows or none: a bad file answers 422 with
-every problem (row number, the header being row 1; column; value; reason). Two imports racing
-for the same ids: the database's unique key lets one win; the other stores nothing and answers
-409 naming its rows already stored.
+every problem of every bad row (row number, the header being row 1; column; value; reason); a
+row with too many values does not stop the others being checked. Two imports racing for the
+same ids: the database's unique key lets one win; the other stores nothing and answers 409
+naming its rows already stored.
 """
 
 from __future__ import annotations
@@ -67,8 +70,9 @@ def problem(row: int | None, column: str | None, value: object, msg: str, kind: 
 def read_csv(
     body: bytes, required: Sequence[str]
 ) -> tuple[list[tuple[int, dict[str, str]]], list[Any]]:
-    """(row number, row) of a CSV body and the problems of the file itself: not UTF-8, a
-    missing column (each is a problem of row 1), more values than columns. Values are
+    """(row number, row) of a CSV body and its problems: of the file itself (not UTF-8; a
+    missing or twice named column, each a problem of row 1: then no rows), and of each row
+    with more values than columns (that row is left out, the others read on). Values are
     stripped; blank lines are no rows; extra columns are ignored (as in logistics.load)."""
     try:
         content = body.decode("utf-8-sig")
@@ -80,11 +84,15 @@ def read_csv(
         reader = csv.DictReader(io.StringIO(content, newline=""))
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
-        if missing:
+        twice = sorted({h for h in header if h and header.count(h) > 1})
+        if missing or twice:
             shown = ", ".join(header) or "empty"
             return [], [
                 problem(1, c, None, f"missing column (the header is: {shown})", "missing")
                 for c in missing
+            ] + [
+                problem(1, c, c, "column named more than once in the header", "duplicate")
+                for c in twice
             ]
         reader.fieldnames = header
         for number, raw in enumerate(reader, start=2):
@@ -167,6 +175,15 @@ def _reservation(db: Session, caller: Caller, rid: str, *, lock: bool = False) -
     ):
         raise HTTPException(404, f"unknown reservation {rid!r}")
     return r
+
+
+def _shown(caller: Caller, r: m.Reservation | s.Reservation) -> s.Reservation:
+    """A reservation as the key may read it: the patron_ref only for a planner or a staff key
+    of its pickup branch (the patron's library), not for the branch the copy comes from."""
+    out = r if isinstance(r, s.Reservation) else s.Reservation.model_validate(r)
+    if caller.role == "planner" or caller.branch_id == out.pickup_branch_id:
+        return out
+    return out.model_copy(update={"patron_ref": None})
 
 
 class _ReservationRules:
@@ -265,7 +282,8 @@ CSV_IMPORT = {
     response_model=s.ReservationImport,
     status_code=201,
     summary="Import reservations from CSV",
-    responses={422: {"model": s.Problems, "description": "every bad row; nothing stored"},
+    responses={**s.FORBIDDEN,
+               422: {"model": s.Problems, "description": "every bad row; nothing stored"},
                409: {"model": s.Problems, "description": "rows stored meanwhile by another "
                      "request; nothing stored"}},
     openapi_extra=CSV_IMPORT,
@@ -280,9 +298,7 @@ def import_reservations(
     with its row (the header is row 1), column, value and reason, and nothing is stored.
     Otherwise every row is stored and the answer has each reservation's pickup code (shown
     this once)."""
-    rows, problems = read_csv(body, RESERVATION_COLUMNS)
-    if problems:
-        raise rejected(problems)
+    rows, problems = read_csv(body, RESERVATION_COLUMNS)  # the other rows are checked on
     rules = _ReservationRules(db, caller, [r for _, r in rows])
     first_row: dict[str, int] = {}
     good: list[tuple[int, s.ReservationCreate]] = []
@@ -375,7 +391,9 @@ def list_reservations(
         query = query.where(m.Reservation.placed_at >= placed_from)
     if placed_to is not None:
         query = query.where(m.Reservation.placed_at < placed_to)
-    return page(db, query, limit, offset, s.Reservation)
+    body = page(db, query, limit, offset, s.Reservation)
+    body["items"] = [_shown(caller, r) for r in body["items"]]
+    return body
 
 
 @router.get(
@@ -386,8 +404,9 @@ def list_reservations(
 )
 def get_reservation(reservation_id: ReservationPath, db: DB, caller: StaffOrPlanner) -> Any:
     """A reservation and where it is in its life (staff: picked up or sourced at their
-    branch, else 404). The pickup code is never shown again."""
-    return _reservation(db, caller, reservation_id)
+    branch, else 404; patron_ref only for the pickup branch's). The pickup code is never shown
+    again."""
+    return _shown(caller, _reservation(db, caller, reservation_id))
 
 
 @router.post(
@@ -397,16 +416,22 @@ def get_reservation(reservation_id: ReservationPath, db: DB, caller: StaffOrPlan
     responses={**s.NOT_FOUND, **s.FORBIDDEN, **s.CONFLICT},
 )
 def cancel_reservation(reservation_id: ReservationPath, db: DB, caller: StaffOrPlanner) -> Any:
-    """Cancel (staff: one picked up or sourced at their branch). 409 when it is already
-    cancelled or picked up."""
+    """Cancel (staff: one picked up at their branch, the patron's library; one only sourced
+    there is 403, one they may not read 404). 409 when it is already cancelled or picked up."""
     r = _reservation(db, caller, reservation_id, lock=True)
+    if caller.role != "planner" and r.pickup_branch_id != caller.branch_id:
+        raise HTTPException(
+            403,
+            f"a staff key of {caller.branch_id} cancels only reservations picked up at "
+            f"{caller.branch_id}",
+        )
     if r.status in CLOSED:
         raise HTTPException(409, f"reservation {reservation_id!r} is {r.status.replace('_', ' ')}")
     previous = r.status
     r.status, r.updated_at = "cancelled", now()
     audit(db, caller, "reservation.cancel", reservation_id, previous_status=previous)
     commit(db, f"reservation {reservation_id!r} changed meanwhile")
-    return r
+    return _shown(caller, r)
 
 
 @router.post(
@@ -444,8 +469,11 @@ class _TransferRules:
     """The checks of new transfers against the database (transfers.csv of the CSV contract):
     a known item whose current branch is from_branch_id, known branches (a staff key's own at
     one end), one open transfer per item and per reservation, and a reservation it carries
-    (when stored) open, of the item's title and picked up at to_branch_id. The items and
-    reservations named are locked (in id order) so racing requests check one after the other."""
+    (when stored) open, of the item's title and picked up at to_branch_id. A staff key may name
+    only a reservation it may read (picked up or sourced at its branch): any other id is an
+    "unknown reservation", whether stored or not, and nothing else is said about it. The items
+    and reservations named are locked (in id order) so racing requests check one after the
+    other."""
 
     def __init__(self, db: Session, caller: Caller, rows: Sequence[dict[str, str]]) -> None:
         self.caller = caller
@@ -457,8 +485,11 @@ class _TransferRules:
             self.items.update((i.item_id, i) for i in db.scalars(items.with_for_update()))
         rids = [rid for rid in (r.get("reservation_id") or "" for r in rows) if rid]
         self.reservations: dict[str, m.Reservation] = {}
+        sees = _sees_reservation(caller)
         for chunk in chunked(rids):
             held = select(m.Reservation).where(m.Reservation.reservation_id.in_(chunk))
+            if sees is not None:
+                held = held.where(sees)
             held = held.order_by(m.Reservation.reservation_id).with_for_update()
             self.reservations.update((r.reservation_id, r) for r in db.scalars(held))
         self.open_by_item: dict[str, int] = {}
@@ -497,7 +528,9 @@ class _TransferRules:
         if rid and "reservation_id" not in skip:
             carried = self.open_by_reservation.get(rid)
             res = self.reservations.get(rid)
-            if carried is not None:
+            if res is None and self.caller.role != "planner":
+                out.append(("reservation_id", rid, "unknown reservation", "value_error"))
+            elif carried is not None:
                 out.append(("reservation_id", rid, f"another transfer ({carried}) already "
                             "carries this reservation", "conflict"))  # fmt: skip
             elif res is not None and res.status in CLOSED:
@@ -566,7 +599,14 @@ TRANSFER_IMPORT = {
     response_model=s.TransferImport,
     status_code=201,
     summary="Import transfers from CSV",
-    responses={422: {"model": s.Problems, "description": "every bad row; nothing stored"}},
+    responses={
+        **s.FORBIDDEN,
+        409: {
+            "model": s.Message,
+            "description": "transfers changed meanwhile (a racing request); nothing stored",
+        },
+        422: {"model": s.Problems, "description": "every bad row; nothing stored"},
+    },
     openapi_extra=TRANSFER_IMPORT,
 )
 def import_transfers(
@@ -576,9 +616,7 @@ def import_transfers(
     and optionally reservation_id, as transfers.csv. All rows are checked first (the rules of
     POST /transfers; an item or a reservation at most once in the file); any problem: 422
     listing every one with its row, column, value and reason, and nothing is stored."""
-    rows, problems = read_csv(body, TRANSFER_COLUMNS)
-    if problems:
-        raise rejected(problems)
+    rows, problems = read_csv(body, TRANSFER_COLUMNS)  # the other rows are checked on
     rules = _TransferRules(db, caller, [r for _, r in rows])
     item_row: dict[str, int] = {}
     reservation_row: dict[str, int] = {}
