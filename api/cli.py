@@ -30,7 +30,34 @@ def run(args: argparse.Namespace) -> int:
             _write_codes(args.codes, codes)
         print("loaded " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         return 0
-    if args.command == "keys":
+    if args.command == "keys":  # create (the key printed once), revoke, list (no secrets)
+        from api.auth import list_keys, revoke_key
+
+        command = getattr(args, "keys_command", "create")
+        if command == "list":
+            with transaction(factory, write=False) as session:
+                keys = list_keys(session)
+            print("key_id\trole\tbranch\tcreated\trevoked")
+            for k in keys:
+                when = "" if k.revoked_at is None else k.revoked_at.isoformat(sep=" ")
+                print(
+                    f"{k.key_id}\t{k.role}\t{k.branch_id or ''}\t"
+                    f"{k.created_at.isoformat(sep=' ')}\t{when}"
+                )
+            return 0
+        if command == "revoke":
+            try:
+                with transaction(factory) as session:
+                    row = revoke_key(session, args.key_id)
+                    key_id, revoked = row.key_id, row.revoked_at
+            except KeyError as missing:  # (its id only: the argument may be a whole key)
+                print(
+                    f"bokflyt: no key {missing.args[0]!r} (keys list shows them)", file=sys.stderr
+                )
+                return 2
+            assert revoked is not None
+            print(f"key {key_id} revoked at {revoked.isoformat(sep=' ')}: it now gets 401")
+            return 0
         try:
             with transaction(factory) as session:
                 key = create_key(session, args.role, args.branch)
@@ -50,6 +77,7 @@ def _serve(args: argparse.Namespace, url: str, factory: sessionmaker[Session]) -
     if args.data is not None:
         _prepare(args, factory)
     print(f"serving {url.split('://')[0]} on http://{args.host}:{args.port} (docs at /docs)")
+    print(f"planner page: http://{args.host}:{args.port}/ui/planner", flush=True)
     os.environ["DATABASE_URL"] = url  # each worker process builds its app from it
     uvicorn.run(
         "api.app:create_app",

@@ -68,6 +68,7 @@ def plan_now(
     inside that transaction, after the plan's rows are written."""
     say = progress or (lambda _: None)
     say("exporting the consortium")
+    exported = now()  # scans after this are newer than the plan (save_plan keeps them)
     with tempfile.TemporaryDirectory(prefix="bokflyt-plan-") as tmp:
         with factory() as session:
             folder = export_folder(session, Path(tmp))
@@ -76,7 +77,7 @@ def plan_now(
     result = plan(scenario, start, days, seconds=seconds, progress=progress)
     say("storing the plan")
     with transaction(factory) as session:
-        plan_id = save_plan(session, result, job_id)
+        plan_id = save_plan(session, result, job_id, exported_at=exported)
         if job_id is not None:
             summary = result.summary()
             finished = session.execute(
@@ -256,24 +257,32 @@ def recover_jobs(factory: sessionmaker[Session]) -> list[str]:
     return failed
 
 
-def worker_command(job_id: str, seconds: float | None) -> list[str]:
+def worker_command(job_id: str, seconds: float | None, practice: bool = False) -> list[str]:
     command = [sys.executable, "-m", "api.worker", job_id]
     if seconds is not None:
         command += ["--seconds", repr(float(seconds))]
+    if practice:
+        command.append("--practice")
     return command
 
 
 def start_worker(
-    factory: sessionmaker[Session], url: str, job_id: str, seconds: float | None
+    factory: sessionmaker[Session],
+    url: str,
+    job_id: str,
+    seconds: float | None,
+    *,
+    practice: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Run the job's worker process over the database at `url`, and a thread that marks the job
-    failed if the worker ends without finishing it. The job is failed if it cannot start."""
+    failed if the worker ends without finishing it. The job is failed if it cannot start.
+    With `practice`, the job plans today's practice as a what-if (`api.practice`)."""
     env = dict(os.environ)
     env["DATABASE_URL"] = url
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     try:
         process = subprocess.Popen(
-            worker_command(job_id, seconds),
+            worker_command(job_id, seconds, practice),
             env=env,
             stdin=subprocess.DEVNULL,
             close_fds=True,
@@ -324,9 +333,11 @@ def run_job(
     *,
     on_progress: Callable[[str], None] | None = None,
     before_commit: Callable[[Session, int], None] | None = None,
-) -> int:
+    practice: bool = False,
+) -> int | None:
     """The worker's work: take the queued job, plan with progress in the job row, store the
-    plan and end the job done in one transaction. Returns the plan's id."""
+    plan and end the job done in one transaction. Returns the plan's id. With `practice`, the
+    plan is today's practice, whose figures only are stored (`api.practice`): None."""
     job = begin_job(factory, job_id)
     state = {"day": 0, "days": job.days}
 
@@ -343,6 +354,11 @@ def run_job(
         if on_progress is not None:
             on_progress(text)
 
+    if practice:
+        from api.practice import plan_practice  # it imports this module
+
+        plan_practice(factory, job, seconds=seconds, progress=progress, before_commit=before_commit)
+        return None
     plan_id, _ = plan_now(
         factory,
         job.start,

@@ -5,10 +5,12 @@ Times of day are "HH:MM" (the plan files' format); dates are ISO dates.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import LocalDateTimeOut
 
 
 class PlanRequest(BaseModel):
@@ -37,8 +39,8 @@ class JobOut(BaseModel):
     message: str
     start: date
     days: int
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: LocalDateTimeOut
+    finished_at: LocalDateTimeOut | None
     plan_id: int | None
     pid: int | None = Field(description="the worker process's id (on the server's host)")
 
@@ -58,7 +60,7 @@ class PlanOut(BaseModel):
     start: date
     end: date = Field(description="the last day planned")
     days: int
-    created_at: datetime
+    created_at: LocalDateTimeOut
     summary: dict[str, Any]
 
 

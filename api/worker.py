@@ -1,5 +1,6 @@
-"""The planning worker: `python -m api.worker JOB_ID [--seconds S]`, started by the service for
-each planning job, over the database of DATABASE_URL.
+"""The planning worker: `python -m api.worker JOB_ID [--seconds S] [--practice]`, started by the
+service for each planning job, over the database of DATABASE_URL (--practice: the what-if of
+today's practice, `api.practice`).
 
 It takes the queued job (running, with its pid), reports progress in the job row, and stores
 the plan, makes it current and ends the job done in one transaction (`api.jobs.plan_now`). On
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m api.worker", description=__doc__)
     parser.add_argument("job_id")
     parser.add_argument("--seconds", type=float, default=None, help="solver budget")
+    parser.add_argument(
+        "--practice", action="store_true", help="plan today's practice as a what-if (not current)"
+    )
     args = parser.parse_args(argv)
     engine = make_engine()
     factory = sessions(engine)
@@ -85,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seconds,
             on_progress=on_progress,
             before_commit=before_commit,
+            practice=args.practice,
         )
     except JobGone as exc:
         print(f"bokflyt worker: {exc}", file=sys.stderr)

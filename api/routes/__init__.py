@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import consortium, documents, events, pages, pickup, plans, reservations
+from api.routes import (
+    compare,
+    consortium,
+    documents,
+    events,
+    pages,
+    pickup,
+    plans,
+    reservations,
+)
 
 PUBLIC: list[APIRouter] = [pickup.router, pages.router]
 WITH_KEY: list[APIRouter] = [
@@ -14,5 +23,6 @@ WITH_KEY: list[APIRouter] = [
     plans.router,
     documents.router,
     events.router,
+    compare.router,
 ]
 ROUTERS: list[APIRouter] = PUBLIC + WITH_KEY

@@ -1,0 +1,242 @@
+"""The current plan compared with today's practice (planner).
+
+`POST /plans/compare` starts a planning job that plans the consortium's practice schedule —
+vans on Monday, Wednesday and Friday only, greedy copy choice — on the same demand as the
+current plan (its start and days); the job is one of the database's planning jobs (one at a
+time, polled at GET /plans/jobs/{id}), but its plan is never made current: only its figures
+are kept (`api.practice`). `GET /plans/compare` gives both plans' figures side by side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import models as m
+from api.auth import DB, Planner, audit
+from api.jobs import JobBusy, create_job, get_job, reap_if_dead, start_worker
+from api.practice import JOB_KEY, PRACTICE_SOURCING, PRACTICE_WEEKDAYS, read_practice
+from api.practice import reason_counts as count_reasons
+from api.routes.plans import NO_PLAN, current_record, job_out
+from api.schemas import FORBIDDEN, LocalDateTimeOut, Message
+from api.schemas_plans import JobConflict, JobOut
+from api.store import get_meta, set_meta
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+
+
+class CompareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="solver budget for the whole horizon (default: settings.solver_seconds per "
+        "day with van runs)",
+    )
+
+
+class Figures(BaseModel):
+    """A plan's key figures. Shares are of the items moved by van (not those filled on the
+    spot), delivered within 1 or 2 working days of being ready; null when none moved."""
+
+    km: float
+    drive_hours: float = Field(description="the vans' hours out, depot to depot")
+    runs: int
+    crates: int
+    items_moved: int
+    items_filled_on_the_spot: int
+    items_unplanned: int
+    share_within_1_working_day: float | None
+    share_within_2_working_days: float | None
+    transit_days: dict[str, int] = Field(description="items moved by transit working days")
+
+
+class ReasonCount(BaseModel):
+    """Unplanned rows of one kind of reason: no_copy, placed_after_horizon,
+    ready_after_horizon, not_pulled_in_time, waiting_at_end, no_staffed_hours or other."""
+
+    kind: str
+    count: int
+    example: str = Field(description="the first such reason, as the plan gives it")
+
+
+class RunKm(BaseModel):
+    day: date
+    van_id: str
+    km: float
+
+
+class PlanSide(BaseModel):
+    """One side of the comparison: how it was planned and its figures."""
+
+    plan_id: int | None = Field(description="the stored plan (null for the practice what-if)")
+    job_id: str | None
+    start: date
+    days: int
+    created_at: LocalDateTimeOut
+    sourcing: str = Field(description="joint (all reservations at once) or greedy (practice)")
+    weekdays: dict[str, str] = Field(description="each van's weekdays, e.g. mon;wed;fri")
+    figures: Figures
+    unplanned_reasons: list[ReasonCount]
+    runs: list[RunKm]
+
+
+class Comparison(BaseModel):
+    """The current plan and today's practice side by side. practice is null until a comparison
+    has been made; same_demand says it was made for the current plan (its start and days, while
+    it was current)."""
+
+    current: PlanSide
+    practice: PlanSide | None
+    same_demand: bool
+    job: JobOut | None = Field(description="the last comparison job started, if any")
+
+
+def figures(summary: dict[str, Any]) -> Figures:
+    """A plan's summary (Plan.summary) as key figures, with the share within 2 working days
+    derived from its transit-days histogram."""
+    histogram = {str(k): int(v) for k, v in dict(summary.get("transit_days") or {}).items()}
+    moved = int(summary["items_moved"])
+    within2 = sum(n for k, n in histogram.items() if int(k) <= 2)
+    return Figures(
+        km=float(summary["km"]),
+        drive_hours=round(int(summary["drive_minutes"]) / 60, 1),
+        runs=int(summary["runs"]),
+        crates=int(summary["crates"]),
+        items_moved=moved,
+        items_filled_on_the_spot=int(summary["items_filled_on_the_spot"]),
+        items_unplanned=int(summary["items_unplanned"]),
+        share_within_1_working_day=summary.get("share_within_1_working_day"),
+        share_within_2_working_days=round(within2 / moved, 4) if moved else None,
+        transit_days=histogram,
+    )
+
+
+def _current_side(db: Session, record: m.PlanRecord) -> PlanSide:
+    pid = record.plan_id
+    km: dict[tuple[date, str], float] = defaultdict(float)
+    rows = db.execute(
+        select(m.PlanRoute.day, m.PlanRoute.van_id, m.PlanRoute.km_from_prev).where(
+            m.PlanRoute.plan_id == pid
+        )
+    )
+    for day, van, k in rows:
+        km[(day, van)] += k
+    reasons = db.scalars(select(m.PlanUnplanned.reason).where(m.PlanUnplanned.plan_id == pid))
+    vans = db.execute(select(m.Van.van_id, m.Van.weekdays).order_by(m.Van.van_id))
+    return PlanSide(
+        plan_id=pid,
+        job_id=record.job_id,
+        start=record.start,
+        days=record.days,
+        created_at=record.created_at,
+        sourcing="joint",
+        weekdays={van: days for van, days in vans},
+        figures=figures(record.summary),
+        unplanned_reasons=[ReasonCount(**r) for r in count_reasons(reasons)],
+        runs=[RunKm(day=d, van_id=v, km=round(k, 1)) for (d, v), k in sorted(km.items())],
+    )
+
+
+def _practice_side(db: Session, stored: dict[str, Any]) -> PlanSide:
+    vans = db.scalars(select(m.Van.van_id).order_by(m.Van.van_id))
+    return PlanSide(
+        plan_id=None,
+        job_id=stored["job_id"],
+        start=date.fromisoformat(stored["start"]),
+        days=int(stored["days"]),
+        created_at=datetime.fromisoformat(stored["created_at"]),
+        sourcing=stored.get("sourcing", PRACTICE_SOURCING),
+        weekdays={van: stored.get("weekdays", PRACTICE_WEEKDAYS) for van in vans},
+        figures=figures(stored["summary"]),
+        unplanned_reasons=[ReasonCount(**r) for r in stored["unplanned_reasons"]],
+        runs=[RunKm(**r) for r in stored["runs"]],
+    )
+
+
+@router.post(
+    "/compare",
+    status_code=202,
+    response_model=JobOut,
+    responses={
+        **FORBIDDEN,
+        **NO_PLAN,
+        409: {"model": JobConflict, "description": "another job is queued or running"},
+        503: {"model": Message, "description": "the worker process could not be started"},
+    },
+)
+def start_compare(
+    caller: Planner, request: Request, db: DB, body: CompareRequest | None = None
+) -> Any:
+    """Plan today's practice (vans Monday, Wednesday and Friday only; greedy copy choice) on
+    the current plan's demand, as a planning job (202 with the job; poll
+    GET /plans/jobs/{job_id}; 409 while another job is queued or running). The practice plan
+    is not made current: GET /plans/compare shows its figures beside the current plan's."""
+    seconds = body.seconds if body is not None else None
+    record = current_record(db)
+    start, days, base = record.start, record.days, record.plan_id
+    db.close()  # the job's own transactions follow; SQLite has one writer
+    factory = request.app.state.sessions
+
+    def remember(session: Session, job: m.Job) -> None:
+        set_meta(session, JOB_KEY, job.job_id)
+        audit(session, caller, "plan.compare", job.job_id, start=start.isoformat(), days=days,
+              seconds=seconds, base_plan_id=base)  # fmt: skip
+
+    try:
+        job = create_job(factory, start, days, caller.key_id, remember)
+    except JobBusy as busy:
+        conflict = JobConflict(
+            detail=f"another planning job is {busy.job.status}: one at a time",
+            job=job_out(busy.job),
+        )
+        return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
+    url = request.app.state.engine.url.render_as_string(hide_password=False)
+    try:
+        process = start_worker(factory, url, job.job_id, seconds, practice=True)
+    except OSError as exc:
+        raise HTTPException(503, f"the planning worker could not be started: {exc}") from exc
+    workers = getattr(request.app.state, "plan_workers", None)
+    if workers is None:
+        workers = request.app.state.plan_workers = {}
+    for done in [k for k, p in workers.items() if p.poll() is not None]:
+        del workers[done]
+    workers[job.job_id] = process
+    return job_out(get_job(factory, job.job_id) or job)
+
+
+@router.get("/compare", response_model=Comparison, responses={**FORBIDDEN, **NO_PLAN})
+def read_compare(_: Planner, db: DB, request: Request) -> Any:
+    """The current plan and today's practice side by side: km, drive hours, crates, items,
+    shares delivered within 1 and 2 working days, unplanned by kind of reason, runs by day.
+    practice is null before the first comparison."""
+    record = current_record(db)
+    current = _current_side(db, record)
+    stored = read_practice(db)
+    practice = None if stored is None else _practice_side(db, stored)
+    same = (
+        stored is not None
+        and stored.get("base_plan_id") == record.plan_id
+        and practice is not None
+        and practice.start == record.start
+        and practice.days == record.days
+    )
+    job_id = get_meta(db, JOB_KEY)
+    job = None if job_id is None else db.get(m.Job, job_id)
+    if job is not None and reap_if_dead(request.app.state.sessions, job):
+        db.refresh(job)
+    return Comparison(
+        current=current,
+        practice=practice,
+        same_demand=same,
+        job=None if job is None else job_out(job),
+    )
