@@ -17,9 +17,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import models as m
+from api.db import read_only
 from api.store import now
 
 ROLES = ("planner", "staff", "driver")
@@ -66,12 +68,22 @@ def _hash(key: str) -> str:
 
 
 def session_of(request: Request) -> Any:
-    """A database session for one request (closed after it)."""
+    """A database session for one request (closed after it). On SQLite its transactions begin
+    with BEGIN IMMEDIATE: the request may write."""
     with request.app.state.sessions() as session:
         yield session
 
 
+def read_session_of(request: Request) -> Any:
+    """A database session for one request that only reads (closed after it). On SQLite its
+    transaction begins deferred: it reads the last committed state while a writer (a planning
+    worker storing its plan) holds the database."""
+    with request.app.state.sessions() as session:
+        yield read_only(session)
+
+
 DB = Annotated[Session, Depends(session_of)]
+ReadDB = Annotated[Session, Depends(read_session_of)]
 
 
 def _caller(request: Request, key: str | None = Security(HEADER)) -> Caller:
@@ -82,7 +94,7 @@ def _caller(request: Request, key: str | None = Security(HEADER)) -> Caller:
         raise unauthorized
     key_id = key.split("_", 2)[1]
     with request.app.state.sessions() as session:
-        row = session.get(m.ApiKey, key_id)
+        row = read_only(session).get(m.ApiKey, key_id)
         if row is None or row.revoked_at is not None:
             raise unauthorized
         if not hmac.compare_digest(row.key_hash, _hash(key)):
@@ -111,3 +123,20 @@ def audit(session: Session, caller: Caller, action: str, target: str, **detail: 
     session.add(
         m.Audit(key_id=caller.key_id, at=now(), action=action, target=target, detail=detail)
     )
+
+
+def revoke_key(session: Session, key: str) -> m.ApiKey:
+    """Revoke a key, given its key_id (or the whole key): from now on it gets 401. KeyError if
+    there is no such key; revoking a revoked key keeps its first revocation time."""
+    key_id = key.split("_", 2)[1] if key.startswith("bk_") and key.count("_") >= 2 else key
+    row = session.get(m.ApiKey, key_id, with_for_update=True)
+    if row is None:
+        raise KeyError(key_id)
+    if row.revoked_at is None:
+        row.revoked_at = now()
+    return row
+
+
+def list_keys(session: Session) -> list[m.ApiKey]:
+    """Every key (revoked ones too), oldest first: ids, roles and branches, never secrets."""
+    return list(session.scalars(select(m.ApiKey).order_by(m.ApiKey.created_at, m.ApiKey.key_id)))

@@ -1,9 +1,11 @@
 """The database: engine, sessions and migrations.
 
 SQLite (a file, the embedded default) or PostgreSQL, chosen by the URL: `DATABASE_URL`, else
-`sqlite:///bokflyt.db` in the working directory. On SQLite every transaction begins with
-BEGIN IMMEDIATE (writers queue instead of failing on a lock upgrade), in WAL mode so readers
-never wait, with a busy timeout; foreign keys are enforced on both.
+`sqlite:///bokflyt.db` in the working directory. On SQLite a transaction begins with
+BEGIN IMMEDIATE (writers queue instead of failing on a lock upgrade) unless its session was
+opened for reading only (`read_only`, `transaction(factory, write=False)`): those begin
+deferred and, in WAL mode, read the last committed state without waiting for a writer. A busy
+timeout makes writers wait for each other; foreign keys are enforced on both.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///bokflyt.db"
+# The execution option of a read-only session's connection: on SQLite its transactions begin
+# deferred (a snapshot read that no writer blocks) instead of BEGIN IMMEDIATE.
+READ_ONLY = "bokflyt_read_only"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -52,18 +57,40 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_only(session: Session) -> Session:
+    """Mark a new session's (next) transaction as reading only: on SQLite it begins deferred,
+    so it neither waits for nor blocks a writer. Call it before the session's first query; a
+    write in it may then fail on a lock ("database is locked") instead of queueing."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    session.connection(execution_options=options)
+    return session
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work is committed at the end, or rolled back on any exception."""
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """A session whose work is committed at the end, or rolled back on any exception. With
+    write=False it only reads (on SQLite: a deferred BEGIN, see `read_only`)."""
     with factory() as session, session.begin():
+        if not write:
+            read_only(session)
         yield session
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Is this SQLite's "database is locked" (or busy): a writer held the database longer than
+    the busy timeout?"""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def migrate(url: str | None = None) -> None:

@@ -125,7 +125,7 @@ class Transfer(Base):
 
 class ScenarioFile(Base):
     """Files of the scenario folder kept as they are: settings.toml, travel.csv, roads.csv,
-    junctions.csv, no_transfer.csv, promises.csv."""
+    junctions.csv, no_transfer.csv, outlines.geojson (promises live in the reservations)."""
 
     __tablename__ = "scenario_files"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)

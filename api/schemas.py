@@ -87,9 +87,16 @@ def _local_datetime(value: Any) -> Any:
     return value
 
 
+# Years a date of the consortium may have: the planner counts days from them, and a scenario
+# folder writes them as YYYY (four digits).
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def _after_tz_check(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is not None:
         raise ValueError("expected a local time without a time zone")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be {MIN_YEAR} to {MAX_YEAR}")
     return value
 
 
@@ -119,7 +126,8 @@ Weekday = Annotated[
 LOCAL_DATETIME_SCHEMA = {
     "type": "string",
     "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
-    "description": "local date and time without a time zone, YYYY-MM-DDTHH:MM[:SS]",
+    "description": "local date and time without a time zone, YYYY-MM-DDTHH:MM[:SS], in the "
+    "years 2000 to 2100",
     "examples": ["2026-11-27T12:00"],
 }
 LocalDateTime = Annotated[

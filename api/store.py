@@ -10,16 +10,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from contextvars import ContextVar
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api import models as m
 from logistics import model as lm
+from logistics import network
 from logistics.load import format_hhmm, load_scenario
 from logistics.model import WEEKDAYS
 from logistics.plan import (
@@ -33,9 +37,11 @@ from logistics.plan import (
 
 # Files of a scenario folder kept verbatim (ScenarioFile) rather than as tables
 # (outlines.geojson: municipality outlines for the maps of the web pages; planning ignores it).
+# promises.csv is not among them: a load sets the reservations' promise_date from it, and an
+# export writes it from the open reservations' promise_date.
 VERBATIM = (
     "settings.toml", "travel.csv", "roads.csv", "junctions.csv", "no_transfer.csv",
-    "promises.csv", "outlines.geojson",
+    "outlines.geojson",
 )  # fmt: skip
 # Tables replaced by a load, children first.
 CONSORTIUM_TABLES: tuple[type[m.Base], ...] = (
@@ -125,6 +131,7 @@ def load_folder(
                 placed_at=r.placed_at,
                 code_hash=code_hash(code),
                 status="placed",
+                promise_date=scenario.promises.get(r.reservation_id),
                 updated_at=stamp,
             )
         )
@@ -143,6 +150,7 @@ def load_folder(
         if path.exists():
             session.add(m.ScenarioFile(name=name, text=path.read_text("utf-8")))
     set_meta(session, "consortium", scenario.name)
+    bump_data_version(session)
     session.flush()
     return {
         "branches": len(scenario.branches),
@@ -182,12 +190,35 @@ def set_meta(session: Session, key: str, value: str) -> None:
         row.value = value
 
 
+def bump_data_version(session: Session) -> str:
+    """Mark the consortium's data as changed (Meta data_version: a new unique value), in the
+    caller's transaction: what is cached per data version (the scan timetable,
+    api.lifecycle.Timetables) is built again. Every write to the consortium calls it."""
+    value = f"{now().isoformat()}-{uuid.uuid4().hex[:12]}"
+    set_meta(session, "data_version", value)
+    return value
+
+
 # -- a folder out --------------------------------------------------------------------------
+
+
+# When the last export of this thread (context) began: save_plan leaves alone the reservations
+# changed since, which the plan made from that export does not know (api.jobs.plan_now
+# exports, plans and saves in one thread).
+_EXPORTED_AT: ContextVar[datetime | None] = ContextVar("bokflyt_exported_at", default=None)
+
+
+def _minutes(value: datetime) -> str:
+    """A local date-time as the CSV files write it: YYYY-MM-DDTHH:MM (four-digit year)."""
+    return value.isoformat(timespec="minutes")
 
 
 def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> Path:
     """Write the consortium as a scenario folder (the CSV contract) that `load_scenario` reads.
-    With open_only, reservations that are cancelled or picked up are left out."""
+    With open_only, reservations that are cancelled or picked up are left out. promises.csv
+    holds the promise_date of the exported reservations that have a certain one (see
+    `_promise`). The time it began is remembered (`exported_at`) for `save_plan`."""
+    _EXPORTED_AT.set(now())
     name = get_meta(session, "consortium") or "consortium"
     root = folder / name
     root.mkdir(parents=True, exist_ok=True)
@@ -253,8 +284,7 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
         root / "reservations.csv",
         ("reservation_id", "title_id", "pickup_branch_id", "placed_at"),
         (
-            (r.reservation_id, r.title_id, r.pickup_branch_id,
-             r.placed_at.strftime("%Y-%m-%dT%H:%M"))
+            (r.reservation_id, r.title_id, r.pickup_branch_id, _minutes(r.placed_at))
             for r in reservations
             if r.status == "placed" or r.reservation_id in on_the_way
         ),
@@ -274,14 +304,143 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
     _csv(
         root / "transfers.csv",
         ("item_id", "from_branch_id", "to_branch_id", "ready_at", "reservation_id"),
-        (
-            (item, src, dst, ready.strftime("%Y-%m-%dT%H:%M"), rid)
-            for item, src, dst, ready, rid in transfers
-        ),
+        ((item, src, dst, _minutes(ready), rid) for item, src, dst, ready, rid in transfers),
     )
     for f in session.scalars(select(m.ScenarioFile)):
-        (root / f.name).write_text(f.text, "utf-8")
+        if f.name != "promises.csv":  # (stored verbatim by older versions: written below)
+            (root / f.name).write_text(f.text, "utf-8")
+    _fit_network(
+        root,
+        {b.branch_id: (b.lat, b.lon) for b in session.scalars(select(m.Branch))},
+    )
+    exported = {
+        r.reservation_id
+        for r in reservations
+        if r.status == "placed" or r.reservation_id in on_the_way
+    }
+    exported |= {rid for *_, rid in transfers if rid}
+    promises = [
+        (r.reservation_id, _promise(r)) for r in reservations if r.reservation_id in exported
+    ]
+    _csv(
+        root / "promises.csv",
+        ("reservation_id", "promise_date"),
+        ((rid, day.isoformat()) for rid, day in promises if day is not None),
+    )
     return root
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        return list(reader.fieldnames or ()), rows
+
+
+def _write_rows(path: Path, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _fit_network(root: Path, branches: dict[str, tuple[float, float]]) -> None:
+    """Fit the verbatim travel files to the branches as they are now, so that the folder
+    loads after branches were added or removed through the API: rows naming a branch that is
+    gone are dropped (travel.csv, roads.csv, no_transfer.csv); a pair of branches travel.csv
+    cannot connect gets a row as the crow flies (great-circle km x 1.3 at 60 km/h, as without
+    travel data), and a branch the roads do not reach a straight road to the nearest place
+    they do. A folder the API never changed is written as it was stored."""
+    if not branches:
+        return
+    travel, roads = root / "travel.csv", root / "roads.csv"
+    if travel.exists():
+        _fit_travel(travel, branches)
+    elif roads.exists():
+        _fit_roads(roads, root / "junctions.csv", branches)
+    blocked = root / "no_transfer.csv"
+    if blocked.exists():
+        columns, rows = _read_rows(blocked)
+        keep = [
+            r
+            for r in rows
+            if all(r.get(c, "") == "*" or r.get(c, "") in branches
+                   for c in ("from_branch_id", "to_branch_id"))
+        ]  # fmt: skip
+        if len(keep) != len(rows):
+            _write_rows(blocked, columns, keep)
+
+
+def _crow_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return round(network.great_circle_km(*a, *b) * network.DETOUR_FACTOR, 2)
+
+
+def _fit_travel(path: Path, branches: dict[str, tuple[float, float]]) -> None:
+    columns, rows = _read_rows(path)
+    keep = [
+        r for r in rows if r.get("from_branch_id") in branches and r.get("to_branch_id") in branches
+    ]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(branches)
+    graph.add_edges_from((r["from_branch_id"], r["to_branch_id"]) for r in keep)
+    added = []
+    for a in sorted(branches):
+        reached = nx.descendants(graph, a)
+        for b in sorted(branches):
+            if b != a and b not in reached:
+                km = _crow_km(branches[a], branches[b])
+                minutes = round(km / network.FALLBACK_KMH * 60.0, 1)
+                added.append({"from_branch_id": a, "to_branch_id": b, "km": str(km),
+                              "minutes": str(minutes)})  # fmt: skip
+    if added or len(keep) != len(rows):
+        _write_rows(path, columns, keep + added)
+
+
+def _fit_roads(path: Path, junctions_path: Path, branches: dict[str, tuple[float, float]]) -> None:
+    where = dict(branches)
+    if junctions_path.exists():
+        jcolumns, junctions = _read_rows(junctions_path)
+        kept = [j for j in junctions if j.get("id") not in branches]
+        if len(kept) != len(junctions):  # a junction id that is now a branch's
+            _write_rows(junctions_path, jcolumns, kept)
+        for j in kept:
+            try:
+                where.setdefault(j["id"], (float(j["lat"]), float(j["lon"])))
+            except (KeyError, TypeError, ValueError):
+                continue  # the loader reports it
+    columns, rows = _read_rows(path)
+    keep = [r for r in rows if r.get("from") in where and r.get("to") in where]
+    graph = nx.Graph()
+    graph.add_nodes_from(branches)
+    graph.add_edges_from((r["from"], r["to"]) for r in keep)
+    # the part of the network with the most branches is the road network; others join it
+    main = max(nx.connected_components(graph), key=lambda c: (len(c & branches.keys()), min(c)))
+    reached = [n for n in main if n in where]
+    added = []
+    for b in sorted(branches.keys() - main):
+        if graph.has_node(b) and nx.node_connected_component(graph, b) & main:
+            continue
+        near = min(reached, key=lambda n: (_crow_km(branches[b], where[n]), n))
+        added.append({"from": b, "to": near, "km": str(max(_crow_km(branches[b], where[near]),
+                      0.01)), "speed_kmh": str(network.FALLBACK_KMH)})  # fmt: skip
+        main = main | {b}
+        reached.append(b)
+    if added or len(keep) != len(rows):
+        _write_rows(path, columns, keep + added)
+
+
+def exported_at() -> datetime | None:
+    """When the last `export_folder` of this thread (context) began, if any."""
+    return _EXPORTED_AT.get()
+
+
+def _promise(r: m.Reservation) -> date | None:
+    """The reservation's promise the planner should treat as a deadline: its promise_date, but
+    not one estimated without a copy (awaiting a return: uncertain; docs/data.md). A promise
+    loaded from promises.csv, before any plan, has no expected date yet and counts."""
+    if r.item_id is None and r.expected_date is not None:
+        return None
+    return r.promise_date
 
 
 CLOSED = ("cancelled", "picked_up")
@@ -299,9 +458,17 @@ def _csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> N
 # -- plans ---------------------------------------------------------------------------------
 
 
-def save_plan(session: Session, plan: Plan, job_id: str | None = None) -> int:
+def save_plan(
+    session: Session,
+    plan: Plan,
+    job_id: str | None = None,
+    *,
+    exported_at: datetime | None = None,
+) -> int:
     """Store a plan and make it current, in the caller's transaction (all or nothing).
-    Reservations take the plan's copy and dates unless scans have moved them on."""
+    Reservations take the plan's copy and dates unless they moved on while it was made (see
+    `_update_reservations`); `exported_at` is when the export it was planned from began
+    (default: this thread's last export, `exported_at()`)."""
     record = m.PlanRecord(
         job_id=job_id, start=plan.start, days=plan.days, created_at=now(), summary=plan.summary()
     )
@@ -347,21 +514,74 @@ def save_plan(session: Session, plan: Plan, job_id: str | None = None) -> int:
                           pull_date=p.pull_date)
         for p in plan.reservations
     )  # fmt: skip
+    _update_reservations(session, plan, exported_at or _EXPORTED_AT.get())
+    set_meta(session, "current_plan", str(pid))
+    session.flush()
+    return pid
+
+
+def _update_reservations(session: Session, plan: Plan, exported_at: datetime | None) -> None:
+    """Give the placed reservations the plan's copy and dates, except those that moved on
+    since the export the plan was made from (`exported_at`): changed after it (a scan, a new
+    copy), or whose copy in the plan is now missing, gone, or held by another open reservation
+    or a transfer. Those keep what they have; the next plan sees them.
+
+    A stored promise is kept while the plan's expected date is not after it (never moved
+    earlier); only a plan that cannot keep it (later, or no date) makes it anew."""
     dates = {p.reservation_id: p for p in plan.reservations}
-    stamp = now()
     placed = select(m.Reservation).where(m.Reservation.status == "placed").with_for_update()
+    update: dict[str, tuple[m.Reservation, PatronDate]] = {}
     for r in session.scalars(placed):
         p = dates.get(r.reservation_id)
         if p is None:
             continue
+        if exported_at is not None and r.updated_at > exported_at:
+            continue  # changed while the plan was made
+        update[r.reservation_id] = (r, p)
+    wanted = {p.item_id for _, p in update.values() if p.item_id}
+    if wanted:
+        gone = wanted - set(
+            session.scalars(
+                select(m.Item.item_id).where(m.Item.item_id.in_(wanted), m.Item.status != "missing")
+            )
+        )
+        holders = session.execute(
+            select(m.Reservation.reservation_id, m.Reservation.item_id).where(
+                m.Reservation.item_id.in_(wanted), m.Reservation.status.not_in(CLOSED)
+            )
+        ).all()
+        carried = session.execute(
+            select(m.Transfer.item_id, m.Transfer.reservation_id).where(
+                m.Transfer.item_id.in_(wanted), m.Transfer.cancelled.is_(False)
+            )
+        ).all()
+        for rid, (_, p) in list(update.items()):
+            if p.item_id in gone or any(
+                item == p.item_id and (other or "") != rid for item, other in carried
+            ):
+                del update[rid]
+        # Held: the copy of an open reservation this plan does not re-assign (one skipped
+        # keeps its copy, which may hold another's: repeat until nothing changes).
+        while True:
+            held = {item for rid, item in holders if rid not in update}
+            dropped = [rid for rid, (_, p) in update.items() if p.item_id and p.item_id in held]
+            if not dropped:
+                break
+            for rid in dropped:
+                del update[rid]
+    stamp = now()
+    for r, p in update.values():
         r.item_id = p.item_id or None
         r.source_branch_id = p.source_branch_id or None
         r.expected_date = p.expected_ready_date
-        r.promise_date = p.promise_date
+        kept = (
+            r.promise_date is not None
+            and p.expected_ready_date is not None
+            and p.expected_ready_date <= r.promise_date
+        )
+        if not kept:
+            r.promise_date = p.promise_date
         r.updated_at = stamp
-    set_meta(session, "current_plan", str(pid))
-    session.flush()
-    return pid
 
 
 def current_plan_id(session: Session) -> int | None:

@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     kc = ksub.add_parser("create", help="create a key and print it (once)")
     kc.add_argument("--role", choices=("planner", "staff", "driver"), required=True)
     kc.add_argument("--branch", help="the branch of a staff key")
+    kr = ksub.add_parser("revoke", help="revoke a key: from now on it gets 401")
+    kr.add_argument("key_id", help="the key's id (bk_<key_id>_...; or the whole key)")
+    ksub.add_parser("list", help="list the keys: id, role, branch, created, revoked (no secrets)")
 
     b = sub.add_parser("bench", help="solve a public benchmark instance")
     bsub = b.add_subparsers(dest="benchmark", required=True)

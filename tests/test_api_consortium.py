@@ -5,12 +5,15 @@ configured) PostgreSQL through the `service` fixture."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from api import models as m
+from api.store import export_folder, get_meta
+from logistics.load import load_scenario
 
 BRANCH = {
     "branch_id": "DDD",
@@ -318,3 +321,231 @@ def test_item_still_moved_by_a_transfer_is_409(service: Any) -> None:
     assert refused.status_code == 409 and "transfer" in refused.json()["detail"]
     assert c.get("/items/I5", headers=h).status_code == 200
     assert audit_rows(service, "item.delete") == []
+
+
+def test_the_last_copy_of_a_wanted_title_is_not_deleted_or_retitled(service: Any) -> None:
+    c, h = service.client, service.headers("planner")
+    # R4 wants T4, whose only copy is I4 (on loan): deleting it or giving it another title would
+    # leave R4 a title without a copy, which no scenario folder may hold.
+    refused = c.delete("/items/I4", headers=h)
+    assert refused.status_code == 409 and "last copy" in refused.json()["detail"]
+    assert c.patch("/items/I4", json={"title_id": "T9"}, headers=h).status_code == 409
+    assert c.get("/items/I4", headers=h).json()["title_id"] == "T4"
+    # with another copy of T4, either is fine
+    other = {"item_id": "I9", "title_id": "T4", "title": "Fyra", "call_number": "Hc D",
+             "home_branch_id": "CCC", "current_branch_id": "CCC", "status": "available"}  # fmt: skip
+    assert c.post("/items", json=other, headers=h).status_code == 201
+    assert c.patch("/items/I4", json={"title_id": "T9"}, headers=h).status_code == 200
+    assert c.delete("/items/I9", headers=h).status_code == 409  # now the last copy of T4
+    # once no open reservation wants the title, its last copy may go
+    assert c.post("/reservations/R4/cancel", headers=h).status_code == 200
+    assert c.delete("/items/I9", headers=h).status_code == 200
+
+
+def test_a_copy_with_an_open_transfer_stays_where_the_transfer_leaves(service: Any) -> None:
+    c, h = service.client, service.headers("planner")
+    # I5 has an open transfer from AAA (transfers.csv of the tiny consortium)
+    moved = c.patch("/items/I5", json={"current_branch_id": "BBB"}, headers=h)
+    assert moved.status_code == 409 and "transfer" in moved.json()["detail"]
+    assert c.get("/items/I5", headers=h).json()["current_branch_id"] == "AAA"
+    assert c.patch("/items/I5", json={"call_number": "Hc E2"}, headers=h).status_code == 200
+    (transfer,) = c.get("/transfers", headers=h).json()["items"]
+    assert c.post(f"/transfers/{transfer['id']}/cancel", headers=h).status_code == 200
+    assert c.patch("/items/I5", json={"current_branch_id": "BBB"}, headers=h).status_code == 200
+
+
+def exports_and_loads(service: Any, tmp_path: Path, n: int) -> None:
+    """The database's consortium exports as a folder that logistics.load accepts."""
+    with service.app.state.sessions() as session:
+        folder = export_folder(session, tmp_path / f"export-{n}")
+    load_scenario(folder)  # DataErrors otherwise
+
+
+def test_the_export_loads_after_every_accepted_edit(service: Any, tmp_path: Path) -> None:
+    """A series of API edits, each accepted or refused: after every accepted one the consortium
+    still exports as data the planner loads (so the next planning job can run)."""
+    c, h = service.client, service.headers("planner")
+    item = {"item_id": "I8", "title_id": "T8", "title": "Åtta", "call_number": "Hc H",
+            "home_branch_id": "DDD", "current_branch_id": "DDD", "status": "available"}  # fmt: skip
+    steps: list[tuple[str, str, Any]] = [
+        ("post", "/branches", BRANCH),
+        ("post", "/opening-hours",
+         {"branch_id": "DDD", "weekday": "mon", "opens": "10:00", "closes": "18:00"}),
+        ("post", "/vans", {"van_id": "V2", "depot_branch_id": "DDD", "capacity_crates": 4,
+                           "shift_start": "08:00", "shift_end": "15:00", "weekdays": ["tue"]}),
+        ("post", "/closures", {"branch_id": "*", "date": "2026-12-02", "reason": "storm"}),
+        ("post", "/items", item),
+        ("post", "/reservations", {"reservation_id": "N8", "title_id": "T8",
+                                   "pickup_branch_id": "AAA", "placed_at": "2026-11-29T10:00"}),
+        ("post", "/transfers", {"item_id": "I6", "from_branch_id": "BBB", "to_branch_id": "DDD",
+                                "ready_at": "2026-11-30T10:00"}),
+        ("delete", "/items/I8", None),  # the last copy N8 wants
+        ("patch", "/items/I8", {"title_id": "T9"}),  # likewise
+        ("patch", "/items/I6", {"current_branch_id": "AAA"}),  # its transfer leaves BBB
+        ("patch", "/items/I5", {"current_branch_id": "BBB"}),  # likewise, from AAA
+        ("delete", "/items/I4", None),  # R4's title's last copy
+        ("patch", "/branches/AAA", {"kind": "hub"}),  # R3 is picked up there
+        ("delete", "/branches/DDD", None),  # a van, items and a transfer use it
+        ("patch", "/items/I2", {"status": "missing"}),
+        ("patch", "/items/I3", {"current_branch_id": "DDD", "may_travel": False}),
+        ("post", "/reservations/R2/cancel", None),
+        ("delete", "/items/I2", None),  # no open reservation wants T2 now
+        ("delete", "/vans/V2", None),
+        ("patch", "/closures/1", {"branch_id": "DDD"}),
+        ("patch", "/branches/DDD", {"max_sent_per_day": 0}),
+    ]  # fmt: skip
+    exports_and_loads(service, tmp_path, 0)
+    statuses = []
+    for n, (method, path, body) in enumerate(steps, 1):
+        answer = c.request(method, path, json=body, headers=h)
+        assert answer.status_code < 500, (path, answer.text)
+        statuses.append(answer.status_code)
+        if answer.status_code < 300:
+            exports_and_loads(service, tmp_path, n)
+    assert statuses == [201] * 7 + [409] * 7 + [200] * 7, statuses
+
+
+def test_consortium_writes_change_the_data_version(service: Any) -> None:
+    """Every change to the consortium gives Meta data_version a new value (the scan timetable is
+    cached per version); reads and refused changes do not."""
+    c, h = service.client, service.headers("planner")
+
+    def version() -> str | None:
+        with service.app.state.sessions() as db:
+            return get_meta(db, "data_version")
+
+    seen = [version()]
+    assert seen[0] is not None  # the load set it
+    changes: list[tuple[str, str, Any]] = [
+        ("post", "/branches", BRANCH),
+        ("patch", "/branches/DDD", {"name": "D"}),
+        ("post", "/opening-hours",
+         {"branch_id": "DDD", "weekday": "tue", "opens": "10:00", "closes": "12:00"}),
+        ("post", "/vans", {"van_id": "V2", "depot_branch_id": "HUB", "capacity_crates": 4,
+                           "shift_start": "08:00", "shift_end": "15:00", "weekdays": ["tue"]}),
+        ("patch", "/vans/V2", {"capacity_crates": 5}),
+        ("delete", "/vans/V2", None),
+        ("post", "/closures", {"branch_id": "DDD", "date": "2026-12-02"}),
+        ("patch", "/items/I1", {"call_number": "Hc A2"}),
+    ]  # fmt: skip
+    for method, path, body in changes:
+        answer = c.request(method, path, json=body, headers=h)
+        assert answer.status_code in (200, 201), (path, answer.text)
+        seen.append(version())
+        assert seen[-1] not in seen[:-1], (path, seen)
+    hours = c.get("/opening-hours", params={"branch_id": "DDD"}, headers=h).json()
+    closures = c.get("/closures", params={"branch_id": "DDD"}, headers=h).json()
+    for path in (f"/opening-hours/{hours[0]['id']}", f"/closures/{closures[0]['id']}"):
+        assert c.delete(path, headers=h).status_code == 200
+        seen.append(version())
+        assert seen[-1] not in seen[:-1], (path, seen)
+    assert c.delete("/branches/DDD", headers=h).status_code == 200
+    assert version() != seen[-1]
+    last = version()
+    assert c.get("/branches", headers=h).status_code == 200
+    assert c.delete("/items/I4", headers=h).status_code == 409
+    assert version() == last
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+
+def cli(service: Any, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+    from api.cli import run
+    from logistics.cli import _parser
+
+    monkeypatch.setenv("DATABASE_URL", service.url)
+    return run(_parser().parse_args(list(argv)))
+
+
+def test_a_revoked_key_gets_401(
+    service: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c, h = service.client, service.headers("staff")
+    assert c.get("/branches", headers=h).status_code == 200
+    staff = key_id(service, "staff")
+    assert cli(service, monkeypatch, "keys", "revoke", staff) == 0
+    assert staff in capsys.readouterr().out
+    refused = c.get("/branches", headers=h)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "X-API-Key"
+    assert c.get("/branches", headers=service.headers("planner")).status_code == 200
+    # revoking again keeps it revoked; an unknown id is an error that does not echo a key
+    assert cli(service, monkeypatch, "keys", "revoke", staff) == 0
+    assert cli(service, monkeypatch, "keys", "revoke", "bk_nosuchkey_s3cret") == 2
+    err = capsys.readouterr().err
+    assert "nosuchkey" in err and "s3cret" not in err
+
+    assert cli(service, monkeypatch, "keys", "list") == 0
+    out = capsys.readouterr().out
+    header, *lines = [line for line in out.splitlines() if line]
+    assert header.split("\t") == ["key_id", "role", "branch", "created", "revoked"]
+    listed = {line.split("\t")[0]: line.split("\t") for line in lines}
+    assert set(listed) == {key_id(service, who) for who in service.keys}
+    assert listed[staff][1:3] == ["staff", "AAA"] and listed[staff][4]
+    planner = key_id(service, "planner")
+    assert listed[planner][1:3] == ["planner", ""] and listed[planner][4] == ""
+    for key in service.keys.values():
+        assert key.split("_", 2)[2] not in out  # no secret
+
+
+def test_a_branch_whose_staff_keys_are_revoked_can_be_removed(
+    service: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c, h = service.client, service.headers("planner")
+    assert c.post("/branches", json=BRANCH, headers=h).status_code == 201
+    assert cli(service, monkeypatch, "keys", "create", "--role", "staff", "--branch", "DDD") == 0
+    key = capsys.readouterr().out.strip()
+    refused = c.delete("/branches/DDD", headers=h)
+    assert refused.status_code == 409 and "staff key" in refused.json()["detail"]
+    assert cli(service, monkeypatch, "keys", "revoke", key) == 0  # (the whole key works too)
+    assert c.get("/branches", headers={"X-API-Key": key}).status_code == 401
+    assert c.delete("/branches/DDD", headers=h).status_code == 200
+
+
+# -- errors that are not the server's ----------------------------------------------------------
+
+
+def test_bodies_with_infinite_numbers_or_lone_surrogates_are_422(service: Any) -> None:
+    c, h = service.client, {**service.headers("planner"), "Content-Type": "application/json"}
+    branch = (
+        '{"branch_id": "EEE", "name": "E", "municipality": "M", "lat": %s, "lon": 15.0, '
+        '"kind": "library"}'
+    )
+    for body in (
+        branch % "1e400",
+        branch % "-1e400",
+        branch.replace('"E"', '"\\ud800"') % "59.0",
+        branch.replace('"branch_id"', '"\\udfff"') % "59.0",
+        '{"start": "2026-11-30", "seconds": 1e400}',
+    ):
+        for path in ("/branches", "/items", "/plans"):
+            answer = c.post(path, content=body.encode("ascii"), headers=h)
+            assert answer.status_code == 422, (path, body, answer.text)
+            assert answer.headers["content-type"] == "application/json"
+            problems = answer.json()["detail"]
+            assert problems and all({"loc", "msg", "type"} <= set(p) for p in problems)
+    lone = c.post("/branches", content=(branch.replace('"E"', '"\\ud800"') % "59.0"), headers=h)
+    (problem,) = lone.json()["detail"]
+    assert problem["loc"] == ["body", "name"] and problem["input"] == "\\ud800"
+    inf = c.post("/branches", content=branch % "1e400", headers=h).json()["detail"]
+    assert [(p["loc"], p["input"]) for p in inf] == [(["body", "lat"], "inf")]
+    assert c.get("/branches/EEE", headers=h).status_code == 404
+
+
+def test_dates_outside_2000_to_2100_are_422(service: Any) -> None:
+    c, h = service.client, service.headers("planner")
+    new = {"reservation_id": "N1", "title_id": "T1", "pickup_branch_id": "AAA"}
+    for placed in ("0999-01-01T00:00", "1999-12-31T23:59", "2101-01-01T00:00"):
+        assert fields(c.post("/reservations", json={**new, "placed_at": placed}, headers=h)) == {
+            "placed_at"
+        }
+    move = {"item_id": "I6", "from_branch_id": "BBB", "to_branch_id": "AAA"}
+    assert fields(
+        c.post("/transfers", json={**move, "ready_at": "0999-01-01T00:00"}, headers=h)
+    ) == {"ready_at"}
+    assert (
+        c.post(
+            "/reservations", json={**new, "placed_at": "2100-12-31T23:59"}, headers=h
+        ).status_code
+        == 201
+    )

@@ -534,3 +534,96 @@ def test_lists_page_and_filter_by_day(planned: Any) -> None:
         "runs"
     ]
     assert {r["day"] for r in runs} == {day.isoformat()}
+
+
+# -- requests that are not the server's error ------------------------------------------------------
+
+
+def test_start_dates_outside_2000_to_2100_are_422(api: Any) -> None:
+    for start in ("9999-12-30", "2101-01-01", "1999-12-31", "0001-01-01"):
+        answer = post_plan(api, start=start)
+        assert answer.status_code == 422, (start, answer.text)
+        assert answer.json()["detail"][0]["loc"] == ["body", "start"]
+    infinite = api.client.post(
+        "/plans",
+        content=b'{"start": "2026-11-30", "seconds": 1e400}',
+        headers={**api.headers("planner"), "Content-Type": "application/json"},
+    )
+    assert infinite.status_code == 422, infinite.text
+    with api.app.state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(m.Job)) == 0
+
+
+def test_filters_with_control_characters_are_422(planned: Any) -> None:
+    h = planned.headers("planner")
+    for path, params in (
+        ("/plans/current/runs", {"van_id": "\x00"}),
+        ("/plans/current/runs", {"van_id": "V1\n"}),
+        ("/plans/current/runs", {"van_id": "V" * 65}),
+        ("/plans/current/crates", {"branch_id": "\x00"}),
+        ("/plans/current/runs/2026-11-30/%00", {}),
+        ("/plans/jobs/%00", {}),
+    ):
+        answer = planned.client.get(path, params=params, headers=h)
+        assert answer.status_code == 422, (path, params, answer.text)
+    runs = planned.client.get("/plans/current/runs", params={"van_id": "V1"}, headers=h).json()
+    assert runs["runs"] and {r["van_id"] for r in runs["runs"]} == {"V1"}
+
+
+def test_the_runs_list_documents_403_and_404(api: Any) -> None:
+    spec = api.client.get("/openapi.json").json()
+    responses = spec["paths"]["/plans/current/runs"]["get"]["responses"]
+    for status in ("401", "403", "404"):
+        schema = responses[status]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/Message"), (status, schema)
+    params = {p["name"]: p for p in spec["paths"]["/plans/current/runs"]["get"]["parameters"]}
+    assert params["van_id"]["schema"]["anyOf"][0]["maxLength"] == 64
+
+
+# -- SQLite: reading while a plan is being stored ----------------------------------------------
+
+
+def test_keyed_reads_answer_while_a_writer_holds_the_database(planned: Any) -> None:
+    """A planning worker storing its plan holds SQLite's write lock for a while: the key check
+    and the reads must not wait for it (they read the last committed state)."""
+    import sqlite3
+
+    if not planned.url.startswith("sqlite"):
+        pytest.skip("SQLite's locking")
+    path = planned.url.split("///", 1)[1]
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE meta SET value = value WHERE key = 'consortium'")
+        started = time.monotonic()
+        for who, path in (
+            ("planner", "/branches"),
+            ("staff", "/items"),
+            ("driver", "/plans/current"),
+            ("driver", "/plans/current/runs"),
+            ("staff", "/plans/current/crates"),
+            ("planner", "/opening-hours"),
+        ):
+            answer = planned.client.get(path, headers=planned.headers(who))
+            assert answer.status_code == 200, (path, answer.text)
+        assert planned.client.get("/vans", headers={"X-API-Key": "bk_x_y"}).status_code == 401
+        assert time.monotonic() - started < 10
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_locked_database_is_503_not_500(api: Any) -> None:
+    """When a write waits out SQLite's busy timeout the answer says try again (503)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def locked() -> None:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    api.app.add_api_route("/test-locked", locked, methods=["POST"])
+    client = TestClient(api.app, raise_server_exceptions=False)
+    answer = client.post("/test-locked")
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert "busy" in answer.json()["detail"]

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from api import models as m
 from api import schemas as s
-from api.auth import DB, AnyKey, Caller, Planner, audit
-from api.store import CLOSED
+from api.auth import DB, AnyKey, Caller, Planner, ReadDB, audit
+from api.store import CLOSED, MOVING, bump_data_version
 from logistics.load import parse_hhmm
 from logistics.model import WEEKDAYS
 
@@ -80,6 +80,13 @@ def commit(db: Session, conflict: str) -> None:
         raise HTTPException(409, conflict) from None
 
 
+def commit_change(db: Session, conflict: str) -> None:
+    """Commit a change to the consortium (as `commit`), marking its data changed (Meta
+    data_version): what is cached per data version, the scan timetable, is built again."""
+    bump_data_version(db)
+    commit(db, conflict)
+
+
 def count(db: Session, model: type[m.Base], *where: ColumnElement[bool]) -> int:
     return int(db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -104,7 +111,7 @@ def _changed(caller: Caller, db: Session, action: str, target: str, body: BaseMo
 
 
 @router.get("/branches", response_model=list[s.Branch], summary="List the branches")
-def list_branches(db: DB, _: AnyKey) -> Any:
+def list_branches(db: ReadDB, _: AnyKey) -> Any:
     """Every branch (libraries and hubs), by id."""
     return db.scalars(select(m.Branch).order_by(m.Branch.branch_id)).all()
 
@@ -112,7 +119,7 @@ def list_branches(db: DB, _: AnyKey) -> Any:
 @router.get(
     "/branches/{branch_id}", response_model=s.Branch, summary="One branch", responses=s.NOT_FOUND
 )
-def get_branch(branch_id: BranchPath, db: DB, _: AnyKey) -> Any:
+def get_branch(branch_id: BranchPath, db: ReadDB, _: AnyKey) -> Any:
     return found(db, m.Branch, branch_id, "branch")
 
 
@@ -130,7 +137,7 @@ def create_branch(body: s.BranchCreate, db: DB, caller: Planner) -> Any:
     branch = m.Branch(**body.model_dump())
     db.add(branch)
     _changed(caller, db, "branch.create", body.branch_id, body)
-    commit(db, f"branch {body.branch_id!r} exists")
+    commit_change(db, f"branch {body.branch_id!r} exists")
     return branch
 
 
@@ -160,7 +167,7 @@ def update_branch(branch_id: BranchPath, body: s.BranchPatch, db: DB, caller: Pl
     for field, value in new.model_dump().items():
         setattr(branch, field, value)
     _changed(caller, db, "branch.update", branch_id, body)
-    commit(db, f"branch {branch_id!r} changed meanwhile")
+    commit_change(db, f"branch {branch_id!r} changed meanwhile")
     return branch
 
 
@@ -181,7 +188,17 @@ def delete_branch(branch_id: BranchPath, db: DB, caller: Planner) -> Any:
             m.Item,
             or_(m.Item.home_branch_id == branch_id, m.Item.current_branch_id == branch_id),
         ),
-        "reservation(s)": count(db, m.Reservation, m.Reservation.pickup_branch_id == branch_id),
+        "reservation(s)": count(
+            db,
+            m.Reservation,
+            or_(
+                m.Reservation.pickup_branch_id == branch_id,
+                and_(  # a copy on its way, last scanned there
+                    m.Reservation.location_branch_id == branch_id,
+                    m.Reservation.status.in_(MOVING),
+                ),
+            ),
+        ),
         "transfer(s)": count(
             db,
             m.Transfer,
@@ -202,7 +219,7 @@ def delete_branch(branch_id: BranchPath, db: DB, caller: Planner) -> Any:
     db.flush()
     db.delete(branch)
     audit(db, caller, "branch.delete", branch_id)
-    commit(db, f"branch {branch_id} is still referenced")
+    commit_change(db, f"branch {branch_id} is still referenced")
     return out
 
 
@@ -227,7 +244,7 @@ def _no_overlap(db: Session, hours: s.OpeningHoursFields, own_id: int | None = N
 
 
 @router.get("/opening-hours", response_model=list[s.OpeningHours], summary="List the opening hours")
-def list_opening_hours(db: DB, _: AnyKey, branch_id: Filter = None) -> Any:
+def list_opening_hours(db: ReadDB, _: AnyKey, branch_id: Filter = None) -> Any:
     """Staffed hours, when crates can be handed over (a day without a row is closed); by
     branch, weekday and time. Filter: branch_id."""
     query = select(m.OpeningHours)
@@ -244,7 +261,7 @@ def list_opening_hours(db: DB, _: AnyKey, branch_id: Filter = None) -> Any:
     summary="One row of opening hours",
     responses=s.NOT_FOUND,
 )
-def get_opening_hours(id: RowPath, db: DB, _: AnyKey) -> Any:
+def get_opening_hours(id: RowPath, db: ReadDB, _: AnyKey) -> Any:
     return found(db, m.OpeningHours, id, "opening hours")
 
 
@@ -264,7 +281,7 @@ def create_opening_hours(body: s.OpeningHoursFields, db: DB, caller: Planner) ->
     db.add(row)
     db.flush()
     _changed(caller, db, "opening_hours.create", str(row.id), body)
-    commit(db, "opening hours changed meanwhile")
+    commit_change(db, "opening hours changed meanwhile")
     return row
 
 
@@ -282,7 +299,7 @@ def update_opening_hours(id: RowPath, body: s.OpeningHoursPatch, db: DB, caller:
     for field, value in new.model_dump().items():
         setattr(row, field, value)
     _changed(caller, db, "opening_hours.update", str(id), body)
-    commit(db, "opening hours changed meanwhile")
+    commit_change(db, "opening hours changed meanwhile")
     return row
 
 
@@ -297,7 +314,7 @@ def delete_opening_hours(id: RowPath, db: DB, caller: Planner) -> Any:
     out = s.OpeningHours.model_validate(row)
     db.delete(row)
     audit(db, caller, "opening_hours.delete", str(id), **out.model_dump(exclude={"id"}))
-    commit(db, "opening hours changed meanwhile")
+    commit_change(db, "opening hours changed meanwhile")
     return out
 
 
@@ -311,13 +328,13 @@ def _van_row(fields: s.VanFields) -> dict[str, Any]:
 
 
 @router.get("/vans", response_model=list[s.Van], summary="List the vans")
-def list_vans(db: DB, _: AnyKey) -> Any:
+def list_vans(db: ReadDB, _: AnyKey) -> Any:
     return db.scalars(select(m.Van).order_by(m.Van.van_id)).all()
 
 
 @router.get("/vans/{van_id}", response_model=s.Van, summary="One van", responses=s.NOT_FOUND)
 def get_van(
-    van_id: Annotated[str, Path(max_length=64, pattern=s.NO_CONTROL)], db: DB, _: AnyKey
+    van_id: Annotated[str, Path(max_length=64, pattern=s.NO_CONTROL)], db: ReadDB, _: AnyKey
 ) -> Any:
     return found(db, m.Van, van_id, "van")
 
@@ -338,7 +355,7 @@ def create_van(body: s.VanCreate, db: DB, caller: Planner) -> Any:
     van = m.Van(**_van_row(body))
     db.add(van)
     _changed(caller, db, "van.create", body.van_id, body)
-    commit(db, f"van {body.van_id!r} exists")
+    commit_change(db, f"van {body.van_id!r} exists")
     return van
 
 
@@ -360,7 +377,7 @@ def update_van(
     for field, value in _van_row(new).items():
         setattr(van, field, value)
     _changed(caller, db, "van.update", van_id, body)
-    commit(db, f"van {van_id!r} changed meanwhile")
+    commit_change(db, f"van {van_id!r} changed meanwhile")
     return van
 
 
@@ -378,7 +395,7 @@ def delete_van(
     out = s.Van.model_validate(van)
     db.delete(van)
     audit(db, caller, "van.delete", van_id)
-    commit(db, f"van {van_id!r} changed meanwhile")
+    commit_change(db, f"van {van_id!r} changed meanwhile")
     return out
 
 
@@ -404,7 +421,7 @@ def _closure_ok(db: Session, new: s.ClosureFields, own_id: int | None = None) ->
 
 
 @router.get("/closures", response_model=list[s.Closure], summary="List the closures")
-def list_closures(db: DB, _: AnyKey, branch_id: Filter = None) -> Any:
+def list_closures(db: ReadDB, _: AnyKey, branch_id: Filter = None) -> Any:
     """Days a branch (or with branch_id '*', every branch) is closed, by date. Filter:
     branch_id (exactly; '*' for the consortium-wide ones)."""
     query = select(m.Closure).order_by(m.Closure.day, m.Closure.branch_id, m.Closure.id)
@@ -416,7 +433,7 @@ def list_closures(db: DB, _: AnyKey, branch_id: Filter = None) -> Any:
 @router.get(
     "/closures/{id}", response_model=s.Closure, summary="One closure", responses=s.NOT_FOUND
 )
-def get_closure(id: RowPath, db: DB, _: AnyKey) -> Any:
+def get_closure(id: RowPath, db: ReadDB, _: AnyKey) -> Any:
     return _closure(found(db, m.Closure, id, "closure"))
 
 
@@ -435,7 +452,7 @@ def create_closure(body: s.ClosureFields, db: DB, caller: Planner) -> Any:
     db.add(row)
     db.flush()
     _changed(caller, db, "closure.create", str(row.id), body)
-    commit(db, "closures changed meanwhile")
+    commit_change(db, "closures changed meanwhile")
     return _closure(row)
 
 
@@ -451,7 +468,7 @@ def update_closure(id: RowPath, body: s.ClosurePatch, db: DB, caller: Planner) -
     _closure_ok(db, new, own_id=id)
     row.branch_id, row.day, row.reason = new.branch_id, new.date, new.reason
     _changed(caller, db, "closure.update", str(id), body)
-    commit(db, "closures changed meanwhile")
+    commit_change(db, "closures changed meanwhile")
     return _closure(row)
 
 
@@ -466,7 +483,7 @@ def delete_closure(id: RowPath, db: DB, caller: Planner) -> Any:
     out = _closure(row)
     db.delete(row)
     audit(db, caller, "closure.delete", str(id), **out.model_dump(mode="json", exclude={"id"}))
-    commit(db, "closures changed meanwhile")
+    commit_change(db, "closures changed meanwhile")
     return out
 
 
@@ -477,7 +494,7 @@ ItemPath = Annotated[str, Path(max_length=64, pattern=s.NO_CONTROL, description=
 
 @router.get("/items", response_model=s.Page[s.Item], summary="List the items (copies)")
 def list_items(
-    db: DB,
+    db: ReadDB,
     _: AnyKey,
     branch_id: Annotated[
         str | None,
@@ -504,7 +521,7 @@ def list_items(
 
 
 @router.get("/items/{item_id}", response_model=s.Item, summary="One item", responses=s.NOT_FOUND)
-def get_item(item_id: ItemPath, db: DB, _: AnyKey) -> Any:
+def get_item(item_id: ItemPath, db: ReadDB, _: AnyKey) -> Any:
     return found(db, m.Item, item_id, "item")
 
 
@@ -529,26 +546,87 @@ def create_item(body: s.ItemCreate, db: DB, caller: Planner) -> Any:
     item = m.Item(**body.model_dump())
     db.add(item)
     _changed(caller, db, "item.create", body.item_id, body)
-    commit(db, f"item {body.item_id!r} exists")
+    commit_change(db, f"item {body.item_id!r} exists")
     return item
+
+
+def _last_copy_wanted(db: Session, item: m.Item) -> None:
+    """409 when open reservations want the item's title and it is the title's last copy (a
+    scenario folder may not hold a reservation of a title without an item)."""
+    others = count(db, m.Item, m.Item.title_id == item.title_id, m.Item.item_id != item.item_id)
+    if others:
+        return
+    wanting = count(
+        db,
+        m.Reservation,
+        m.Reservation.title_id == item.title_id,
+        m.Reservation.status.not_in(CLOSED),
+    )
+    if wanting:
+        raise HTTPException(
+            409,
+            f"item {item.item_id} is the last copy of title {item.title_id}, which {wanting} open "
+            "reservation(s) want",
+        )
+
+
+def _open_transfers(db: Session, item_id: str) -> list[m.Transfer]:
+    return list(
+        db.scalars(
+            select(m.Transfer).where(m.Transfer.item_id == item_id, m.Transfer.cancelled.is_(False))
+        )
+    )
+
+
+def _item_change_ok(db: Session, item: m.Item, new: s.ItemFields) -> None:
+    """409 for a change that would leave the consortium unplannable: moving a copy away from
+    where its open transfer leaves, or giving another title to a copy that open reservations
+    need as their title's last copy, have chosen, or a transfer carries to one."""
+    if new.current_branch_id != item.current_branch_id:
+        for t in _open_transfers(db, item.item_id):
+            if t.from_branch_id != new.current_branch_id:
+                raise HTTPException(
+                    409,
+                    f"item {item.item_id} has an open transfer (id {t.id}) from "
+                    f"{t.from_branch_id}: cancel it first",
+                )
+    if new.title_id != item.title_id:
+        _last_copy_wanted(db, item)
+        chosen = count(
+            db,
+            m.Reservation,
+            m.Reservation.item_id == item.item_id,
+            m.Reservation.status.not_in(CLOSED),
+        )
+        carrying = [t for t in _open_transfers(db, item.item_id) if t.reservation_id]
+        if chosen or carrying:
+            raise HTTPException(
+                409,
+                f"item {item.item_id} is the chosen copy of {chosen} open reservation(s) and "
+                f"carried by {len(carrying)} transfer(s) to a reservation of title "
+                f"{item.title_id}",
+            )
 
 
 @router.patch(
     "/items/{item_id}",
     response_model=s.Item,
     summary="Change an item",
-    responses={**s.NOT_FOUND, **s.FORBIDDEN},
+    responses={**s.NOT_FOUND, **s.FORBIDDEN, **s.CONFLICT},
 )
 def update_item(item_id: ItemPath, body: s.ItemPatch, db: DB, caller: Planner) -> Any:
     """Change the given fields (planner); the result is validated as a whole (a due date
-    only for a copy on loan: set both status and due_date null when it comes back)."""
+    only for a copy on loan: set both status and due_date null when it comes back). 409 when
+    the copy has an open transfer from its current branch and current_branch_id changes, or
+    when open reservations of its title need it and title_id changes."""
     item = found(db, m.Item, item_id, "item", lock=True)
     new = patched(s.ItemFields, s.Item.model_validate(item).model_dump(), body)
     _item_branches(db, new)
+    _item_change_ok(db, item, new)
     for field, value in new.model_dump().items():
         setattr(item, field, value)
     _changed(caller, db, "item.update", item_id, body)
-    commit(db, f"item {item_id!r} changed meanwhile")
+    commit_change(db, f"item {item_id!r} changed meanwhile")
     return item
 
 
@@ -559,9 +637,10 @@ def update_item(item_id: ItemPath, body: s.ItemPatch, db: DB, caller: Planner) -
     responses={**s.NOT_FOUND, **s.FORBIDDEN, **s.CONFLICT},
 )
 def delete_item(item_id: ItemPath, db: DB, caller: Planner) -> Any:
-    """Remove a copy (planner). 409 while a transfer moves it or an open reservation has it
-    as its chosen copy."""
+    """Remove a copy (planner). 409 while a transfer moves it, an open reservation has it as
+    its chosen copy, or it is the last copy of a title that open reservations want."""
     item = found(db, m.Item, item_id, "item", lock=True)
+    _last_copy_wanted(db, item)
     transfers = count(db, m.Transfer, m.Transfer.item_id == item_id)
     chosen = count(
         db,
@@ -577,5 +656,5 @@ def delete_item(item_id: ItemPath, db: DB, caller: Planner) -> Any:
     out = s.Item.model_validate(item)
     db.delete(item)
     audit(db, caller, "item.delete", item_id)
-    commit(db, f"item {item_id} is still referenced")
+    commit_change(db, f"item {item_id} is still referenced")
     return out

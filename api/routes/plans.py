@@ -20,9 +20,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api import models as m
-from api.auth import DB, AnyKey, Caller, Planner, StaffOrPlanner, audit, require
+from api.auth import AnyKey, Caller, Planner, ReadDB, StaffOrPlanner, audit, require
 from api.jobs import JobBusy, create_job, get_job, reap_if_dead, recover_jobs, start_worker
-from api.schemas import FORBIDDEN, NO_CONTROL, Message
+from api.schemas import (
+    FORBIDDEN,
+    MAX_YEAR,
+    MIN_YEAR,
+    NO_CONTROL,
+    Message,
+    unprocessable,
+)
 from api.schemas_plans import (
     CrateAt,
     CrateLegOut,
@@ -59,6 +66,9 @@ BranchFilter = Annotated[
     Query(max_length=64, pattern=NO_CONTROL, description="rows touching this branch"),
 ]
 VanId = Annotated[str, Path(max_length=64, pattern=NO_CONTROL, description="a van id")]
+VanFilter = Annotated[
+    str | None, Query(max_length=64, pattern=NO_CONTROL, description="runs of this van")
+]
 JobId = Annotated[str, Path(max_length=64, pattern=NO_CONTROL, description="a job id")]
 NO_PLAN: dict[int | str, dict[str, Any]] = {
     404: {"model": Message, "description": "there is no plan yet"}
@@ -120,6 +130,10 @@ def start_plan(body: PlanRequest, caller: Planner, request: Request) -> Any:
     GET /plans/jobs/{job_id}). One job at a time per database: 409 with the running job while
     another is queued or running. The job plans in a worker process; when it is done its plan
     is stored and current, all at once."""
+    if not MIN_YEAR <= body.start.year <= MAX_YEAR:
+        raise unprocessable(
+            "start", f"the year must be {MIN_YEAR} to {MAX_YEAR}", body.start.isoformat()
+        )
     factory = request.app.state.sessions
 
     def record(session: Session, job: m.Job) -> None:
@@ -171,7 +185,7 @@ def read_job(job_id: JobId, _: Planner, request: Request) -> Any:
 
 
 @router.get("/current", response_model=PlanOut, responses=NO_PLAN)
-def current(_: AnyKey, db: DB) -> Any:
+def current(_: AnyKey, db: ReadDB) -> Any:
     """The current plan: its days and summary figures (404 before the first plan)."""
     record = current_record(db)
     return PlanOut(
@@ -185,8 +199,8 @@ def current(_: AnyKey, db: DB) -> Any:
     )
 
 
-@router.get("/current/runs", response_model=RunList, responses={404: {}})
-def runs(_: PlannerOrDriver, db: DB, day: date | None = None, van_id: str | None = None) -> Any:
+@router.get("/current/runs", response_model=RunList, responses={**NO_PLAN, **FORBIDDEN})
+def runs(_: PlannerOrDriver, db: ReadDB, day: date | None = None, van_id: VanFilter = None) -> Any:
     """Every van run of the current plan (planner, driver), by day and van."""
     record = current_record(db)
     pid = record.plan_id
@@ -232,7 +246,7 @@ def runs(_: PlannerOrDriver, db: DB, day: date | None = None, van_id: str | None
         404: {"model": Message, "description": "no plan, or no run of the van that day"},
     },
 )
-def run(day: date, van_id: VanId, _: PlannerOrDriver, db: DB) -> Any:
+def run(day: date, van_id: VanId, _: PlannerOrDriver, db: ReadDB) -> Any:
     """A van's run on a day (planner, driver): its rows in order with arrival and departure and
     the crates dropped and collected at each. 404 if the van has no run that day."""
     record = current_record(db)
@@ -315,7 +329,7 @@ def _page(db: Session, query: Any, limit: int, offset: int) -> tuple[int, list[A
 )
 def crates(
     caller: StaffOrPlanner,
-    db: DB,
+    db: ReadDB,
     day: date | None = None,
     branch_id: BranchFilter = None,
     limit: Limit = 100,
@@ -369,7 +383,7 @@ def crates(
 )
 def deliveries(
     caller: StaffOrPlanner,
-    db: DB,
+    db: ReadDB,
     day: date | None = None,
     branch_id: BranchFilter = None,
     limit: Limit = 100,
@@ -414,7 +428,7 @@ def deliveries(
 )
 def unplanned(
     caller: StaffOrPlanner,
-    db: DB,
+    db: ReadDB,
     branch_id: BranchFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
