@@ -13,13 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas import LocalDateTimeOut
 
 
-class PlanRequest(BaseModel):
-    """A planning job: `days` days from `start` on the consortium as it is in the database."""
+class SolverBudget(BaseModel):
+    """The solver's time budget of a planning job."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date
-    days: int = Field(5, ge=1, le=14, description="days to plan, 1 to 14")
     seconds: float | None = Field(
         None,
         gt=0,
@@ -27,6 +25,13 @@ class PlanRequest(BaseModel):
         description="solver budget for the whole horizon (default: settings.solver_seconds per "
         "day with van runs)",
     )
+
+
+class PlanRequest(SolverBudget):
+    """A planning job: `days` days from `start` on the consortium as it is in the database."""
+
+    start: date
+    days: int = Field(5, ge=1, le=14, description="days to plan, 1 to 14")
 
 
 class JobOut(BaseModel):

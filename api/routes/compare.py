@@ -13,35 +13,26 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import models as m
 from api.auth import DB, Planner, audit
-from api.jobs import JobBusy, create_job, get_job, reap_if_dead, start_worker
+from api.jobs import reap_if_dead
 from api.practice import JOB_KEY, PRACTICE_SOURCING, PRACTICE_WEEKDAYS, read_practice
 from api.practice import reason_counts as count_reasons
-from api.routes.plans import NO_PLAN, current_record, job_out
-from api.schemas import FORBIDDEN, LocalDateTimeOut, Message
-from api.schemas_plans import JobConflict, JobOut
+from api.routes.plans import JOB_STARTED, NO_PLAN, current_record, job_out, launch_job
+from api.schemas import FORBIDDEN, LocalDateTimeOut
+from api.schemas_plans import JobOut, SolverBudget
 from api.store import get_meta, set_meta
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 
-class CompareRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    seconds: float | None = Field(
-        None,
-        gt=0,
-        le=3600,
-        description="solver budget for the whole horizon (default: settings.solver_seconds per "
-        "day with van runs)",
-    )
+class CompareRequest(SolverBudget):
+    """A comparison job: today's practice planned on the current plan's demand."""
 
 
 class Figures(BaseModel):
@@ -167,12 +158,7 @@ def _practice_side(db: Session, stored: dict[str, Any]) -> PlanSide:
     "/compare",
     status_code=202,
     response_model=JobOut,
-    responses={
-        **FORBIDDEN,
-        **NO_PLAN,
-        409: {"model": JobConflict, "description": "another job is queued or running"},
-        503: {"model": Message, "description": "the worker process could not be started"},
-    },
+    responses={**JOB_STARTED, **NO_PLAN},
 )
 def start_compare(
     caller: Planner, request: Request, db: DB, body: CompareRequest | None = None
@@ -185,33 +171,13 @@ def start_compare(
     record = current_record(db)
     start, days, base = record.start, record.days, record.plan_id
     db.close()  # the job's own transactions follow; SQLite has one writer
-    factory = request.app.state.sessions
 
     def remember(session: Session, job: m.Job) -> None:
         set_meta(session, JOB_KEY, job.job_id)
         audit(session, caller, "plan.compare", job.job_id, start=start.isoformat(), days=days,
               seconds=seconds, base_plan_id=base)  # fmt: skip
 
-    try:
-        job = create_job(factory, start, days, caller.key_id, remember)
-    except JobBusy as busy:
-        conflict = JobConflict(
-            detail=f"another planning job is {busy.job.status}: one at a time",
-            job=job_out(busy.job),
-        )
-        return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
-    url = request.app.state.engine.url.render_as_string(hide_password=False)
-    try:
-        process = start_worker(factory, url, job.job_id, seconds, practice=True)
-    except OSError as exc:
-        raise HTTPException(503, f"the planning worker could not be started: {exc}") from exc
-    workers = getattr(request.app.state, "plan_workers", None)
-    if workers is None:
-        workers = request.app.state.plan_workers = {}
-    for done in [k for k, p in workers.items() if p.poll() is not None]:
-        del workers[done]
-    workers[job.job_id] = process
-    return job_out(get_job(factory, job.job_id) or job)
+    return launch_job(request, caller, start, days, seconds, remember, practice=True)
 
 
 @router.get("/compare", response_model=Comparison, responses={**FORBIDDEN, **NO_PLAN})

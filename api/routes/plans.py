@@ -9,7 +9,7 @@ branch's rows; branch_id of another branch is 403, as for the printouts). Every 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -115,16 +115,15 @@ def _branch_scope(caller: Caller, branch_id: str | None) -> str | None:
 # -- jobs ----------------------------------------------------------------------------------
 
 
-@router.post(
-    "",
-    status_code=202,
-    response_model=JobOut,
-    responses={
-        **FORBIDDEN,
-        409: {"model": JobConflict, "description": "another job is queued or running"},
-        503: {"model": Message, "description": "the worker process could not be started"},
-    },
-)
+# The answers of a request that starts a planning job (here and in compare).
+JOB_STARTED: dict[int | str, dict[str, Any]] = {
+    **FORBIDDEN,
+    409: {"model": JobConflict, "description": "another job is queued or running"},
+    503: {"model": Message, "description": "the worker process could not be started"},
+}
+
+
+@router.post("", status_code=202, response_model=JobOut, responses=JOB_STARTED)
 def start_plan(body: PlanRequest, caller: Planner, request: Request) -> Any:
     """Start a planning job for `days` days from `start` (202 with the job; poll
     GET /plans/jobs/{job_id}). One job at a time per database: 409 with the running job while
@@ -134,14 +133,29 @@ def start_plan(body: PlanRequest, caller: Planner, request: Request) -> Any:
         raise unprocessable(
             "start", f"the year must be {MIN_YEAR} to {MAX_YEAR}", body.start.isoformat()
         )
-    factory = request.app.state.sessions
 
     def record(session: Session, job: m.Job) -> None:
         audit(session, caller, "plan.start", job.job_id, start=body.start.isoformat(),
               days=body.days, seconds=body.seconds)  # fmt: skip
 
+    return launch_job(request, caller, body.start, body.days, body.seconds, record)
+
+
+def launch_job(
+    request: Request,
+    caller: Caller,
+    start: date,
+    days: int,
+    seconds: float | None,
+    record: Callable[[Session, m.Job], None],
+    *,
+    practice: bool = False,
+) -> Any:
+    """Queue a planning job (`record` runs in its transaction, e.g. the audit) and start its
+    worker: the job, or 409 with the job that holds the slot, or 503 if no worker starts."""
+    factory = request.app.state.sessions
     try:
-        job = create_job(factory, body.start, body.days, caller.key_id, record)
+        job = create_job(factory, start, days, caller.key_id, record)
     except JobBusy as busy:
         conflict = JobConflict(
             detail=f"another planning job is {busy.job.status}: one at a time",
@@ -150,7 +164,7 @@ def start_plan(body: PlanRequest, caller: Planner, request: Request) -> Any:
         return JSONResponse(conflict.model_dump(mode="json"), status_code=409)
     url = request.app.state.engine.url.render_as_string(hide_password=False)
     try:
-        process = start_worker(factory, url, job.job_id, body.seconds)
+        process = start_worker(factory, url, job.job_id, seconds, practice=practice)
     except OSError as exc:
         raise HTTPException(503, f"the planning worker could not be started: {exc}") from exc
     # the app's workers by job (finished ones dropped), for a clean shutdown in tests
@@ -160,8 +174,7 @@ def start_plan(body: PlanRequest, caller: Planner, request: Request) -> Any:
     for done in [k for k, p in workers.items() if p.poll() is not None]:
         del workers[done]
     workers[job.job_id] = process
-    started = get_job(factory, job.job_id)
-    return job_out(started or job)
+    return job_out(get_job(factory, job.job_id) or job)
 
 
 @router.get(

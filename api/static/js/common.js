@@ -137,11 +137,36 @@ const BK = (() => {
     show();
   }
 
+  // el("td", {class: "num"}, "text", childNode): an element with attributes and children.
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") node.className = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : String(c ?? ""));
+    return node;
+  }
+
+  // count(2, "crates") → "2 lådor" / "2 crates" in the page's language.
+  const WORDS = {
+    crates: ["låda", "lådor", "crate", "crates"],
+    items: ["ex", "ex", "item", "items"],
+    stops: ["stopp", "stopp", "stop", "stops"],
+  };
+  function count(n, what) {
+    const [sv1, sv, en1, en] = WORDS[what];
+    return `${n} ${n === 1 ? t(sv1, en1) : t(sv, en)}`;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const toggle = document.getElementById("lang-toggle");
     if (toggle) toggle.addEventListener("click", () => setLang(lang() === "sv" ? "en" : "sv"));
     applyLang();
   });
 
-  return { lang, setLang, applyLang, t, key, setKey, api, ApiError, esc, hhmm, today, say, keyForm };
+  return {
+    lang, setLang, applyLang, t, key, setKey, api, ApiError, esc, hhmm, today, say, keyForm, el,
+    count,
+  };
 })();

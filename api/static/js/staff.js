@@ -47,26 +47,7 @@
 
   // -- helpers ------------------------------------------------------------------------------
 
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c instanceof Node ? c : String(c ?? ""));
-    return node;
-  }
-
-  // "1 crate", "2 crates" in the page's language.
-  const WORDS = {
-    crates: ["låda", "lådor", "crate", "crates"],
-    items: ["ex", "ex", "item", "items"],
-    stops: ["stopp", "stopp", "stop", "stops"],
-  };
-  function count(n, what) {
-    const [sv1, sv, en1, en] = WORDS[what];
-    return `${n} ${n === 1 ? BK.t(sv1, en1) : BK.t(sv, en)}`;
-  }
+  const { el, count } = BK;
 
   function branchName(id) {
     const name = state.branches[id];
