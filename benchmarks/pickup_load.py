@@ -283,13 +283,13 @@ def _bench(args: argparse.Namespace, tmp: Path) -> int:
             f"(expected {expected:.3f}) | | |"
         )
     print()
-    cores = os.cpu_count() or 1
+    cores = min(os.cpu_count() or 1, args.workers)  # a process: one core at most (the GIL)
     for c, rs in runs.items():
         ceiling = cores * 1e6 / _median(rs, "cpu_us")
         print(
             f"aim (>= {AIM_RPS:.0f}/s, p99 < {AIM_P99_MS:.0f} ms) at {c} connections: "
             f"{_aim(rs)}; the server's CPU per request alone allows {ceiling:.0f}/s on "
-            f"{cores} cores"
+            f"{cores} core(s)"
         )
     if compared:
         print()
