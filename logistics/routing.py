@@ -16,6 +16,7 @@ machine, provided `seconds` is generous enough not to cut it short.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import multiprocessing
@@ -103,6 +104,10 @@ class RoutingProblem:
     choices: tuple[Choice, ...] = ()
     handoffs: tuple[Handoff, ...] = ()
     stop_time: int = 0
+    # When > 0, a task may start after the end of its last window at this cost per second
+    # late (a relaxation that lets a search move through infeasible routes towards feasible
+    # ones); a solution with any lateness is not feasible.
+    late_cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,11 +145,12 @@ class RoutingSolution:
     distance: int
     seconds: float
     mandatory: tuple[int, ...] = ()
+    lateness: int = 0  # seconds after the windows, summed over tasks (see late_cost)
 
     def is_feasible(self) -> bool:
-        """True when all mandatory tasks are performed."""
+        """True when all mandatory tasks are performed, none of them late."""
         missing = set(self.unperformed)
-        return not any(task in missing for task in self.mandatory)
+        return self.lateness == 0 and not any(task in missing for task in self.mandatory)
 
 
 @dataclass(frozen=True)
@@ -214,14 +220,7 @@ def solve(
 
 
 def _with_seconds(solution: RoutingSolution, seconds: float) -> RoutingSolution:
-    return RoutingSolution(
-        routes=solution.routes,
-        unperformed=solution.unperformed,
-        objective=solution.objective,
-        distance=solution.distance,
-        seconds=seconds,
-        mandatory=solution.mandatory,
-    )
+    return dataclasses.replace(solution, seconds=seconds)
 
 
 def _validate(problem: RoutingProblem) -> None:
@@ -356,6 +355,8 @@ def _build(problem: RoutingProblem, seed: int) -> _Model:
         [v.shift[1] for v in problem.vehicles] + [t.windows[-1][1] for t in problem.tasks] + [0]
     )
     horizon += int(transit.max(initial=0)) + 1
+    if problem.late_cost:
+        horizon *= 2  # room for lateness
     routing.AddDimension(
         routing.RegisterTransitMatrix(transit.tolist()), horizon, horizon, False, "time"
     )
@@ -378,7 +379,11 @@ def _build(problem: RoutingProblem, seed: int) -> _Model:
         time_dimension.CumulVar(routing.End(v)).SetRange(*vehicle.shift)
     for t, task in enumerate(problem.tasks):
         cumul = time_dimension.CumulVar(index(t))
-        cumul.SetRange(task.windows[0][0], task.windows[-1][1])
+        latest = task.windows[-1][1]
+        if problem.late_cost:
+            time_dimension.SetCumulVarSoftUpperBound(index(t), latest, problem.late_cost)
+            latest = horizon
+        cumul.SetRange(task.windows[0][0], latest)
         for (_, gap_start), (gap_end, _) in zip(task.windows, task.windows[1:], strict=False):
             cumul.RemoveInterval(gap_start + 1, gap_end - 1)
 
@@ -405,6 +410,7 @@ def _build(problem: RoutingProblem, seed: int) -> _Model:
         + sum(v.fixed_cost for v in problem.vehicles)
         + sum(abs(t.cost) for t in problem.tasks)
         + sum(c.penalty * c.max_active for c in problem.choices)
+        + problem.late_cost * horizon * n_tasks
         + 1
     )
     in_choice: set[int] = set()
@@ -567,7 +573,12 @@ def _read(
             )
     unperformed = tuple(t for t in range(len(problem.tasks)) if t not in performed)
     distance = sum(route.distance for route in routes)
-    objective = distance
+    lateness = sum(
+        max(0, visit.start - problem.tasks[visit.task].windows[-1][1])
+        for route in routes
+        for visit in route.visits
+    )
+    objective = distance + problem.late_cost * lateness
     objective += sum(problem.tasks[t].cost for t in performed)
     objective += sum(problem.vehicles[route.vehicle].fixed_cost for route in routes)
     for choice in problem.choices:
@@ -580,4 +591,5 @@ def _read(
         distance=distance,
         seconds=seconds,
         mandatory=mandatory,
+        lateness=lateness,
     )

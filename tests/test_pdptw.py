@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from logistics.pdptw import LiLimFormatError, LiLimInstance, euclidean, read_li_lim, solve_li_lim
+from logistics.pdptw import (
+    LiLimFormatError,
+    LiLimInstance,
+    LiLimNode,
+    _reduce,
+    euclidean,
+    read_li_lim,
+    routing_problem,
+    solve_li_lim,
+)
 
 BENCHMARKS = Path("/work/shared/benchmarks/pdptw")
 LC101 = BENCHMARKS / "li_lim_100" / "lc101.txt"
@@ -76,3 +86,38 @@ def test_solve_lc101_valid_and_near_best_fleet() -> None:
         for p in ([0, *route, 0] for route in result["routes"])
     )
     assert result["distance"] == pytest.approx(recomputed)
+
+
+def _instance(pairs: list[tuple[tuple[float, float, float, float], ...]]) -> LiLimInstance:
+    """A small instance: a depot at (0, 0) open 0..1000 and, per pair, the pickup's and the
+    delivery's (x, y, earliest, latest); demand 1, no service."""
+    nodes = [LiLimNode(0, 0.0, 0.0, 0, 0.0, 1000.0, 0.0, 0, 0)]
+    for pickup, delivery in pairs:
+        p, d = len(nodes), len(nodes) + 1
+        nodes.append(LiLimNode(p, pickup[0], pickup[1], 1, pickup[2], pickup[3], 0.0, 0, d))
+        nodes.append(LiLimNode(d, *delivery[:2], -1, delivery[2], delivery[3], 0.0, p, 0))
+    return LiLimInstance("hand", 4, 10, tuple(nodes))
+
+
+def test_fleet_reduction_squeezes_two_routes_into_one() -> None:
+    """Two one-pair routes that one van can serve (shortest in the order p1, p2, d1, d2) become
+    one route, which the independent check accepts."""
+    instance = _instance([((10, 0, 10, 20), (30, 0, 30, 40)), ((20, 0, 0, 1000), (40, 0, 0, 1000))])
+    problem = routing_problem(instance, fixed_cost=False)
+    reduced = _reduce(problem, ((0, 1), (2, 3)), 0, time.monotonic() + 2.0)
+    assert reduced.is_feasible()
+    routes = [[visit.task + 1 for visit in route.visits] for route in reduced.routes]
+    assert routes == [[1, 3, 2, 4]]
+    check_routes(instance, routes)
+
+
+def test_fleet_reduction_that_cannot_be_done_says_so() -> None:
+    """Two pairs at opposite ends whose windows overlap in time cannot share a van: the attempt
+    with one van is reported infeasible (late or left out), never as a valid route."""
+    instance = _instance(
+        [((100, 0, 100, 110), (110, 0, 110, 120)), ((-100, 0, 100, 110), (-110, 0, 110, 120))]
+    )
+    problem = routing_problem(instance, fixed_cost=False)
+    attempt = _reduce(problem, ((0, 1), (2, 3)), 0, time.monotonic() + 1.0)
+    assert not attempt.is_feasible()
+    assert attempt.lateness > 0 or attempt.unperformed

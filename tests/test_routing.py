@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 
@@ -420,3 +421,22 @@ def test_initial_routes_more_than_vehicles_rejected() -> None:
     routes = [(p, d) for p, d in problem.pairs[: len(problem.vehicles) + 1]]
     with pytest.raises(RoutingProblemError, match="initial_routes"):
         solve(problem, seconds=0.5, initial_routes=routes)
+
+
+def test_late_cost_lets_a_task_start_late_and_reports_it() -> None:
+    """Two tasks 100 either side of the depot, both due by 100: one van reaches only one in
+    time. With hard windows the other is left out; with late_cost it starts 200 late (either
+    order), the solution says so and is not feasible, and the objective charges it."""
+    matrix = line_matrix([0, 100, -100])
+    tasks = (Task(1, 0, 0, ((0, 100),)), Task(2, 0, 0, ((0, 100),)))
+    hard = RoutingProblem(matrix, matrix, tasks, (), (Vehicle(0, 0, 5, (0, 10_000)),))
+    strict = solve(hard, seconds=0.5)
+    assert len(strict.unperformed) == 1 and not strict.is_feasible()
+    assert strict.lateness == 0
+    soft = dataclasses.replace(hard, late_cost=3)
+    relaxed = solve(soft, seconds=0.5)
+    assert relaxed.unperformed == ()
+    assert relaxed.lateness == 200
+    assert not relaxed.is_feasible()
+    assert relaxed.distance == 400
+    assert relaxed.objective == 400 + 3 * 200
