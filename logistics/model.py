@@ -161,7 +161,7 @@ class Settings:
     # later (while staffed); the promise adds promise_margin_days staffed working days.
     checkin_minutes: int = 30
     promise_margin_days: int = 1
-    promise_far_days: int = 3  # ... minus one for dates this many working days ahead or more
+    promise_far_days: int = 2  # ... minus one for dates this many working days ahead or more
     # Cost (km) per item of leaving it where it is when that breaks its promise (promises.csv):
     # it would no longer reach the pickup shelf by the promised date.
     promise_cost_km: float = 150.0

@@ -8,7 +8,10 @@ each morning. The day is then carried out with disturbances drawn from a seeded 
 - a pulled copy is not on the shelf (`missing`): the reservation waits for another copy;
 - staff pull late at a branch (`late_pull`): a crate whose van comes before the items are
   ready stays there;
-- a van run is cancelled (`cancelled_runs_per_month`): its crates stay where they were;
+- a van run is cancelled (`cancelled_runs_per_month`), known in the morning (a sick driver,
+  a van that does not start): the day is planned without that van, as a planner would, so
+  its crates wait or go with another van; the dates told to patrons that morning come from
+  the same fleet (one van short for the whole lookahead: a little pessimistic);
 - a run is slower than planned (`slow_run`, `slow_factor`): a stop reached after its branch
   closes fails; a crate not handed over rides back to the van's depot;
 - a branch closes unexpectedly (`closed_branch`): nothing is handed over there.
@@ -40,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logistics.calendar import Calendar
+from logistics.calendar import Calendar, runs_on
 from logistics.check import check_plan
 from logistics.eta import shelf_date
 from logistics.generate import generate_demand
@@ -244,10 +247,20 @@ class _World:
                 self.transfers[iid] = Transfer(iid, where, item.home_branch_id, ready)
 
     def scenario(self, day: date) -> Scenario:
-        """The state as the planner sees it in the morning of `day`."""
+        """The state as the planner sees it in the morning of `day`: a van whose run is
+        cancelled that day is not there."""
         end = datetime.combine(day + timedelta(days=1), time(0, 0))
+        vans = tuple(
+            v
+            for v in self.base.vans
+            if not (
+                runs_on(v, day, self.calendar)
+                and self.happens(self.cancel_p, day, "cancelled_run", v.van_id)
+            )
+        )
         return replace(
             self.base,
+            vans=vans,
             items=self.items,
             reservations=tuple(r for r in self.open.values() if r.placed_at < end),
             transfers=tuple(self.transfers.values()),
@@ -275,7 +288,6 @@ class _World:
             runs.setdefault(r.van_id, []).append(r)
         arrivals = self._arrivals(runs, day)
         failed_stops = self._failed_stops(runs, arrivals, day)
-        cancelled = {v for v in runs if self.happens(self.cancel_p, day, "cancelled_run", v)}
         late = {
             b for b in self.base.branches if self.happens(self.d.late_pull, day, "late_pull", b)
         }
@@ -315,7 +327,7 @@ class _World:
             fresh = any(i in pulled for i in contents)  # pulled today: may be pulled late
             at, when = legs[0][1], -1
             for van, frm, to, dep, arr in legs:
-                if van in cancelled or (van, frm, dep) in failed_stops:
+                if (van, frm, dep) in failed_stops:
                     break
                 if fresh and frm == legs[0][1] and frm in late and dep < self._pull_ready(frm, day):
                     break

@@ -91,26 +91,34 @@ def test_reservation_placed_on_midsummer_eve(tmp_path: Path) -> None:
 
     19 June is not a working day (libraries closed), 20-21 June weekend: the copy is pulled
     Mon 22 June (ready 09:00), collected that day, at the hub Tue 23, delivered Tue 23 June.
-    Promise: the next working day BBB is staffed, Wed 24 June."""
+    That is 2 working days (Mon 22, Tue 23) after the plan's first day, so the promise takes
+    no margin day (promise_far_days = 2): Tue 23 June. With a margin of one it is the next
+    working day BBB is staffed, Wed 24 June."""
     s = _scenario(tmp_path, DAILY, **{"reservations.csv": _reservation("R9", "2026-06-19T10:00")})
     dates = _one_day(s, date(2026, 6, 19))
     r9 = dates["R9"]
     assert (r9.item_id, r9.source_branch_id, r9.status) == ("I1", "AAA", "sourced")
     assert r9.expected_ready_date == date(2026, 6, 23)
-    assert r9.promise_date == date(2026, 6, 24)
-    assert "onsdag 24 juni" in r9.message_sv and "B library" in r9.message_sv
-    assert "Wednesday 24 June" in r9.message_en
+    assert r9.promise_date == date(2026, 6, 23)
+    assert "tisdag 23 juni" in r9.message_sv and "B library" in r9.message_sv
+    assert "Tuesday 23 June" in r9.message_en
+    t = _timetable(s, date(2026, 6, 19))
+    assert t.promise("BBB", date(2026, 6, 23)) == date(2026, 6, 24)
 
 
 def test_reservation_placed_before_christmas(tmp_path: Path) -> None:
     """Placed Wed 23 Dec 2026 at 09:00 (after the 08:00 pull list), planning from Thu 24 Dec.
 
     24 (julafton), 25, 26 Dec closed, 27 Sunday: pulled Mon 28 Dec, at the hub Tue 29 Dec and
-    delivered Tue 29; promise Wed 30 Dec. (31 Dec nyårsafton and 1 Jan are closed too.)"""
+    delivered Tue 29, 2 working days ahead: promised without a margin day, Tue 29 Dec; with
+    one, Wed 30 Dec. (31 Dec nyårsafton and 1 Jan are closed too.)"""
     s = _scenario(tmp_path, DAILY, **{"reservations.csv": _reservation("R9", "2026-12-23T09:00")})
     r9 = _one_day(s, date(2026, 12, 24))["R9"]
     assert r9.expected_ready_date == date(2026, 12, 29)
-    assert r9.promise_date == date(2026, 12, 30)
+    assert r9.promise_date == date(2026, 12, 29)
+    assert _timetable(s, date(2026, 12, 24)).promise("BBB", date(2026, 12, 29)) == date(
+        2026, 12, 30
+    )
     # Ready Wed 30 Dec: at the hub from Thu 31 Dec (nyårsafton, no van), Fri 1 Jan a holiday,
     # then the weekend: the van delivers Mon 4 Jan 2027.
     t = _timetable(s, date(2026, 12, 24))
@@ -122,14 +130,16 @@ def test_reservation_placed_before_christmas(tmp_path: Path) -> None:
 def test_pickup_branch_open_two_days_a_week_through_the_planner(tmp_path: Path) -> None:
     """Placed Sat 5 Dec 2026 for pickup at CCC (staffed Tue and Thu), copy I1 at AAA.
 
-    Pulled Mon 7 Dec, at the hub Tue 8 Dec, CCC staffed Tue: expected Tue 8 Dec; promise Thu
+    Pulled Mon 7 Dec, at the hub Tue 8 Dec, CCC staffed Tue: expected Tue 8 Dec, 2 working
+    days ahead, so promised that day (no margin day); with one, CCC's next staffed day, Thu
     10 Dec. Planning Sat 5 Dec (no van): the copy is chosen, nothing moves."""
     res = "reservation_id,title_id,pickup_branch_id,placed_at\nR9,T1,CCC,2026-12-05T11:00\n"
     s = _scenario(tmp_path, DAILY, ccc_days=("tue", "thu"), **{"reservations.csv": res})
     r9 = _one_day(s, date(2026, 12, 5))["R9"]
     assert r9.expected_ready_date == date(2026, 12, 8)
-    assert r9.promise_date == date(2026, 12, 10)
-    assert "torsdag 10 december" in r9.message_sv
+    assert r9.promise_date == date(2026, 12, 8)
+    assert "tisdag 8 december" in r9.message_sv
+    assert _timetable(s, date(2026, 12, 5)).promise("CCC", date(2026, 12, 8)) == date(2026, 12, 10)
 
 
 def test_delivered_reservations_take_their_date_from_the_plan(tmp_path: Path) -> None:

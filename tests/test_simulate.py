@@ -48,3 +48,15 @@ def test_disturbances_happen_and_are_the_same_for_both_methods() -> None:
     # Branch closures and late pulls depend only on the seed, the day and the branch.
     assert runs[0].events["late_pull"] == runs[1].events["late_pull"]
     assert runs[0].events.get("closed_branch") == runs[1].events.get("closed_branch")
+
+
+def test_a_cancelled_run_is_planned_without_its_van() -> None:
+    """Cancellations are known in the morning: with every run cancelled nothing is driven,
+    nothing travels, and each van day of the week counts as one cancelled run."""
+    every = Disturbances(0.0, 0.0, 0, cancelled_runs_per_month=1000.0, slow_run=0.0,
+                         slow_factor=1.0, closed_branch=0.0)  # fmt: skip
+    r = simulate(BUNDLED, START, 1, 3, seconds_per_day=0.5, scale=0.3, disturbances=every)
+    # vans.csv: one van on Monday, Wednesday and Friday
+    assert r.events == {"cancelled_run": 3}
+    assert r.runs == 0 and r.km == 0 and r.crates == 0
+    assert r.promised > 0
