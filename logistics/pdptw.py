@@ -165,8 +165,8 @@ def routing_problem(
 # inserted late, then guided local search removes the lateness at a growing cost, and on
 # success goes on with one vehicle fewer), the others run ruin and recreate around the pairs
 # left out; until a cap cannot be met. The last stage runs ruin and recreate at the best fleet
-# size for distance. Measured (full Li & Lim 100 at 10 s): the squeeze worker took the
-# instances at the best known vehicle count from 34 to 44 of 56.
+# size for distance. Measured (full Li & Lim 100 at 10 s, BENCHMARKS.md §3): with the squeeze
+# worker 44-45 of 56 instances end at the best known vehicle count, 34 without it.
 FIRST_STAGE: tuple[SearchConfig, ...] = (
     SearchConfig("parallel-insertion+gls", "PARALLEL_CHEAPEST_INSERTION"),
     SearchConfig("all-unperformed+tabu", "ALL_UNPERFORMED", "TABU_SEARCH"),
@@ -211,20 +211,23 @@ def _run_job(job: _Job) -> RoutingSolution:
 def _reduce(
     problem: RoutingProblem, routes: tuple[tuple[int, ...], ...], worker: int, deadline: float
 ) -> RoutingSolution:
-    """Until `deadline`, from feasible `routes`: cap the fleet one below their number, start
-    from them less one short route (the shortest for worker 0, the next for worker 1, ...) and
-    search until the capped fleet serves every pair; then again one lower. Worker 0 squeezes,
-    the others ruin and recreate. Returns the feasible routes with the fewest vehicles found,
-    else the last attempt (infeasible)."""
-    best: RoutingSolution | None = None
-    while len(routes) > 1 and deadline - time.monotonic() > 0.1:
-        capped = replace(problem, vehicles=problem.vehicles[: len(routes) - 1])
+    """Until `deadline`, from feasible `routes`: cap the fleet one below their number and start
+    from them less one short route (the shortest for worker 0, the next for worker 1, ...).
+    Worker 0 squeezes and, each time the capped fleet serves every pair, goes on one vehicle
+    lower; the others ruin and recreate at that one cap. Returns the feasible routes with the
+    fewest vehicles found, else the last attempt (infeasible)."""
+
+    def capped_start() -> tuple[RoutingProblem, tuple[tuple[int, ...], ...]]:
         ordered = sorted(routes, key=len)
         d = worker % len(ordered)
-        start = tuple(ordered[:d] + ordered[d + 1 :])
-        if worker != 0:
-            return _ruin_and_recreate(capped, start, worker, deadline)
-        found = _squeeze(capped, start, deadline)
+        capped = replace(problem, vehicles=problem.vehicles[: len(routes) - 1])
+        return capped, tuple(ordered[:d] + ordered[d + 1 :])
+
+    if len(routes) > 1 and worker != 0:
+        return _ruin_and_recreate(*capped_start(), worker, deadline)
+    best: RoutingSolution | None = None
+    while len(routes) > 1 and deadline - time.monotonic() > 0.1:
+        found = _squeeze(*capped_start(), deadline)
         if not found.is_feasible():
             return best or found
         best, routes = found, tuple(_task_routes(found))
@@ -238,11 +241,9 @@ def _ruin_and_recreate(
     routes: tuple[tuple[int, ...], ...],
     seed: int,
     deadline: float,
-    until_feasible: bool = False,
 ) -> RoutingSolution:
-    """Until `deadline` (or, `until_feasible`, until no task is left out): remove RUIN_PAIRS
-    pairs near one, reinsert and descend; keep the result when it leaves fewer tasks out, or
-    as many and fewer routes, or as many and less distance.
+    """Until `deadline`: remove RUIN_PAIRS pairs near one, reinsert and descend; keep the result
+    when it leaves fewer tasks out, or as many and fewer routes, or as many and less distance.
 
     The pair ruined around is a left-out one while there are any, else a random one."""
     rng = random.Random(seed)
@@ -260,8 +261,6 @@ def _ruin_and_recreate(
         initial_routes=routes,
     )
     while pairs and deadline - time.monotonic() > 0.1:
-        if until_feasible and best.is_feasible():
-            break
         out = set(best.unperformed)
         anchor = rng.choice([pair for pair in pairs if pair[0] in out] or pairs)
         near = sorted(pairs, key=lambda pair: closeness(anchor, pair))[:RUIN_PAIRS]
