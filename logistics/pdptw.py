@@ -166,7 +166,7 @@ def routing_problem(
 # success goes on with one vehicle fewer), the others run ruin and recreate around the pairs
 # left out; until a cap cannot be met. The last stage runs ruin and recreate at the best fleet
 # size for distance. Measured (full Li & Lim 100 at 10 s, BENCHMARKS.md §3): with the squeeze
-# worker 44-45 of 56 instances end at the best known vehicle count, 34 without it.
+# worker 43-45 of 56 instances end at the best known vehicle count, 34 without it.
 FIRST_STAGE: tuple[SearchConfig, ...] = (
     SearchConfig("parallel-insertion+gls", "PARALLEL_CHEAPEST_INSERTION"),
     SearchConfig("all-unperformed+tabu", "ALL_UNPERFORMED", "TABU_SEARCH"),
