@@ -17,6 +17,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,14 @@ def reason_counts(reasons: Iterable[str]) -> list[dict[str, Any]]:
     ]
 
 
+def km_by_run(legs: Iterable[tuple[date, str, float]]) -> list[dict[str, Any]]:
+    """[{day, van_id, km}] per run (day and van), from (day, van_id, km) of its legs."""
+    km: defaultdict[tuple[date, str], float] = defaultdict(float)
+    for day, van, k in legs:
+        km[(day, van)] += k
+    return [{"day": d, "van_id": v, "km": round(k, 1)} for (d, v), k in sorted(km.items())]
+
+
 def practice_vans(folder: Path) -> None:
     """Replace every van's weekdays in the scenario folder's vans.csv by the practice's."""
     path = folder / "vans.csv"
@@ -109,9 +118,7 @@ def plan_practice(
         progress=progress,
         sourcing_method=PRACTICE_SOURCING,
     )
-    km: defaultdict[tuple[str, str], float] = defaultdict(float)
-    for r in result.routes:
-        km[(r.day.isoformat(), r.van_id)] += r.km_from_prev
+    runs = km_by_run((r.day, r.van_id, r.km_from_prev) for r in result.routes)
     summary = result.summary()
     stored = {
         "job_id": job.job_id,
@@ -122,9 +129,7 @@ def plan_practice(
         "weekdays": PRACTICE_WEEKDAYS,
         "sourcing": PRACTICE_SOURCING,
         "summary": summary,
-        "runs": [
-            {"day": day, "van_id": van, "km": round(k, 1)} for (day, van), k in sorted(km.items())
-        ],
+        "runs": [{**run, "day": run["day"].isoformat()} for run in runs],
         "unplanned_reasons": reason_counts(u.reason for u in result.unplanned),
     }
     say("storing the comparison")

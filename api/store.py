@@ -12,7 +12,6 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -202,12 +201,6 @@ def bump_data_version(session: Session) -> str:
 # -- a folder out --------------------------------------------------------------------------
 
 
-# When the last export of this thread (context) began: save_plan leaves alone the reservations
-# changed since, which the plan made from that export does not know (api.jobs.plan_now
-# exports, plans and saves in one thread).
-_EXPORTED_AT: ContextVar[datetime | None] = ContextVar("bokflyt_exported_at", default=None)
-
-
 def _minutes(value: datetime) -> str:
     """A local date-time as the CSV files write it: YYYY-MM-DDTHH:MM (four-digit year)."""
     return value.isoformat(timespec="minutes")
@@ -217,8 +210,7 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
     """Write the consortium as a scenario folder (the CSV contract) that `load_scenario` reads.
     With open_only, reservations that are cancelled or picked up are left out. promises.csv
     holds the promise_date of the exported reservations that have a certain one (see
-    `_promise`). The time it began is remembered (`exported_at`) for `save_plan`."""
-    _EXPORTED_AT.set(now())
+    `_promise`)."""
     name = get_meta(session, "consortium") or "consortium"
     root = folder / name
     root.mkdir(parents=True, exist_ok=True)
@@ -280,14 +272,12 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
     )  # fmt: skip
     # (a copy pulled at its own pickup branch has arrived: nothing left to plan for it)
     on_the_way = {r.reservation_id for i, r in carried.items() if where[i] != r.pickup_branch_id}
+    planned = [r for r in reservations if r.status == "placed" or r.reservation_id in on_the_way]
     _csv(
         root / "reservations.csv",
         ("reservation_id", "title_id", "pickup_branch_id", "placed_at"),
-        (
-            (r.reservation_id, r.title_id, r.pickup_branch_id, _minutes(r.placed_at))
-            for r in reservations
-            if r.status == "placed" or r.reservation_id in on_the_way
-        ),
+        ((r.reservation_id, r.title_id, r.pickup_branch_id, _minutes(r.placed_at))
+         for r in planned),
     )  # fmt: skip
     transfers = [
         (t.item_id, t.from_branch_id, t.to_branch_id, t.ready_at, t.reservation_id)
@@ -313,12 +303,7 @@ def export_folder(session: Session, folder: Path, *, open_only: bool = True) -> 
         root,
         {b.branch_id: (b.lat, b.lon) for b in session.scalars(select(m.Branch))},
     )
-    exported = {
-        r.reservation_id
-        for r in reservations
-        if r.status == "placed" or r.reservation_id in on_the_way
-    }
-    exported |= {rid for *_, rid in transfers if rid}
+    exported = {r.reservation_id for r in planned} | {rid for *_, rid in transfers if rid}
     promises = [
         (r.reservation_id, _promise(r)) for r in reservations if r.reservation_id in exported
     ]
@@ -429,11 +414,6 @@ def _fit_roads(path: Path, junctions_path: Path, branches: dict[str, tuple[float
         _write_rows(path, columns, keep + added)
 
 
-def exported_at() -> datetime | None:
-    """When the last `export_folder` of this thread (context) began, if any."""
-    return _EXPORTED_AT.get()
-
-
 def _promise(r: m.Reservation) -> date | None:
     """The reservation's promise the planner should treat as a deadline: its promise_date, but
     not one estimated without a copy (awaiting a return: uncertain; docs/data.md). A promise
@@ -468,7 +448,7 @@ def save_plan(
     """Store a plan and make it current, in the caller's transaction (all or nothing).
     Reservations take the plan's copy and dates unless they moved on while it was made (see
     `_update_reservations`); `exported_at` is when the export it was planned from began
-    (default: this thread's last export, `exported_at()`)."""
+    (None: every placed reservation takes the plan's copy and dates)."""
     record = m.PlanRecord(
         job_id=job_id, start=plan.start, days=plan.days, created_at=now(), summary=plan.summary()
     )
@@ -514,7 +494,7 @@ def save_plan(
                           pull_date=p.pull_date)
         for p in plan.reservations
     )  # fmt: skip
-    _update_reservations(session, plan, exported_at or _EXPORTED_AT.get())
+    _update_reservations(session, plan, exported_at)
     set_meta(session, "current_plan", str(pid))
     session.flush()
     return pid
@@ -555,10 +535,11 @@ def _update_reservations(session: Session, plan: Plan, exported_at: datetime | N
                 m.Transfer.item_id.in_(wanted), m.Transfer.cancelled.is_(False)
             )
         ).all()
+        carriers: dict[str, set[str]] = {}
+        for item, other in carried:
+            carriers.setdefault(item, set()).add(other or "")
         for rid, (_, p) in list(update.items()):
-            if p.item_id in gone or any(
-                item == p.item_id and (other or "") != rid for item, other in carried
-            ):
+            if p.item_id in gone or carriers.get(p.item_id, set()) - {rid}:
                 del update[rid]
         # Held: the copy of an open reservation this plan does not re-assign (one skipped
         # keeps its copy, which may hold another's: repeat until nothing changes).

@@ -9,7 +9,6 @@ are kept (`api.practice`). `GET /plans/compare` gives both plans' figures side b
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from api import models as m
 from api.auth import DB, Planner, audit
 from api.jobs import reap_if_dead
-from api.practice import JOB_KEY, PRACTICE_SOURCING, PRACTICE_WEEKDAYS, read_practice
+from api.practice import JOB_KEY, PRACTICE_SOURCING, PRACTICE_WEEKDAYS, km_by_run, read_practice
 from api.practice import reason_counts as count_reasons
 from api.routes.plans import JOB_STARTED, NO_PLAN, current_record, job_out, launch_job
 from api.schemas import FORBIDDEN, LocalDateTimeOut
@@ -114,14 +113,11 @@ def figures(summary: dict[str, Any]) -> Figures:
 
 def _current_side(db: Session, record: m.PlanRecord) -> PlanSide:
     pid = record.plan_id
-    km: dict[tuple[date, str], float] = defaultdict(float)
-    rows = db.execute(
+    legs = db.execute(
         select(m.PlanRoute.day, m.PlanRoute.van_id, m.PlanRoute.km_from_prev).where(
             m.PlanRoute.plan_id == pid
         )
     )
-    for day, van, k in rows:
-        km[(day, van)] += k
     reasons = db.scalars(select(m.PlanUnplanned.reason).where(m.PlanUnplanned.plan_id == pid))
     vans = db.execute(select(m.Van.van_id, m.Van.weekdays).order_by(m.Van.van_id))
     return PlanSide(
@@ -134,7 +130,7 @@ def _current_side(db: Session, record: m.PlanRecord) -> PlanSide:
         weekdays={van: days for van, days in vans},
         figures=figures(record.summary),
         unplanned_reasons=[ReasonCount(**r) for r in count_reasons(reasons)],
-        runs=[RunKm(day=d, van_id=v, km=round(k, 1)) for (d, v), k in sorted(km.items())],
+        runs=[RunKm(**run) for run in km_by_run(legs)],
     )
 
 
@@ -190,11 +186,10 @@ def read_compare(_: Planner, db: DB, request: Request) -> Any:
     stored = read_practice(db)
     practice = None if stored is None else _practice_side(db, stored)
     same = (
-        stored is not None
+        practice is not None
+        and stored is not None
         and stored.get("base_plan_id") == record.plan_id
-        and practice is not None
-        and practice.start == record.start
-        and practice.days == record.days
+        and (practice.start, practice.days) == (record.start, record.days)
     )
     job_id = get_meta(db, JOB_KEY)
     job = None if job_id is None else db.get(m.Job, job_id)
