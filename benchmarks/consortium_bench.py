@@ -260,7 +260,7 @@ def run_direct(
         vans = [v for v in scenario.vans if runs_on(v, day, calendar)]
         if not vans:
             continue
-        crates = pack_crates(scenario, day, [m for m in pending if m.ready_date <= day])
+        crates = pack_crates(scenario, calendar, day, [m for m in pending if m.ready_date <= day])
         tasks = [
             Task(c, c.origin, c.destination, c.ready_minute, priority(calendar, c, day))
             for c in crates
@@ -287,7 +287,7 @@ def run_hub(
         if not vans:
             continue
         tasks: list[Task] = []
-        for c in pack_crates(scenario, day, [m for m in pending if m.ready_date <= day]):
+        for c in pack_crates(scenario, calendar, day, [m for m in pending if m.ready_date <= day]):
             dst = c.destination if c.origin == HUB else HUB  # packed at the hub: deliver
             tasks.append(Task(c, c.origin, dst, c.ready_minute, priority(calendar, c, day)))
         for c, since in at_hub:

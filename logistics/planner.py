@@ -1,6 +1,7 @@
 """Plan a horizon day by day: pack ready items in crates, route the day's vans, move crates.
 
-Each day with van runs is one routing problem (see `routing`), built from bundles of crates:
+Each day with van runs is one routing problem (see `routing`), built from bundles of crates
+(packed per source, destination and collection cut-off, see `pack_crates`):
 - collect: the crates of a library, ready by a given time, go to the nearest transfer point
   (a hub or a van depot) where they wait for a later run;
 - deliver: the crates waiting at a transfer point for a library go there.
@@ -21,6 +22,7 @@ minutes rounded up), distances in metres.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import defaultdict
@@ -114,7 +116,7 @@ def plan(
         vans = [v for v in scenario.vans if runs_on(v, day, calendar)]
         if not vans:
             continue
-        fresh = pack_crates(scenario, day, [m for m in pending if m.ready_date <= day])
+        fresh = pack_crates(scenario, calendar, day, [m for m in pending if m.ready_date <= day])
         crates = fresh + waiting
         if not crates:
             continue
@@ -128,6 +130,8 @@ def plan(
         delivered_ids: set[str] = set()
         waiting = []
         for crate in crates:
+            if not crate.moves:
+                continue  # merged into another crate of its pair at collection
             if crate.legs and crate.legs[-1].day == day:
                 if crate.legs[0].day == day:
                     contents.extend((crate.crate_id, m.item_id) for m in crate.moves)
@@ -193,21 +197,56 @@ def plan(
     )
 
 
-def pack_crates(scenario: Scenario, day: date, ready: list[Move]) -> list[Crate]:
-    """Crates per (source, destination) of items_per_crate items, earliest ready first."""
+def pack_crates(
+    scenario: Scenario, calendar: Calendar, day: date, ready: list[Move]
+) -> list[Crate]:
+    """Crates per (source, destination) of items_per_crate items, earliest ready first, one
+    set per collection cut-off of the source (`collection_cuts`): an item pulled in the
+    afternoon does not hold back the ones ready in the morning. Crates of one pair that the
+    same van collects at the same stop and hands over together are merged after routing
+    (`_merge_crates`)."""
     per = scenario.settings.items_per_crate
     groups: dict[tuple[str, str], list[Move]] = defaultdict(list)
     for m in ready:
         groups[(m.from_branch_id, m.to_branch_id)].append(m)
+    cuts: dict[str, list[int]] = {}
     crates: list[Crate] = []
     for (src, dst), moves in sorted(groups.items()):
-        moves.sort(key=lambda m: (m.ready_date, m.ready_minute, m.item_id))
-        for k in range(0, len(moves), per):
-            chunk = moves[k : k + per]
-            ready_minute = max(m.ready_minute if m.ready_date == day else 0 for m in chunk)
-            crate_id = f"{day:%y%m%d}-{src}-{dst}-{k // per + 1}"
-            crates.append(Crate(crate_id, src, dst, chunk, src, ready_minute))
+        if src not in cuts:
+            cuts[src] = collection_cuts(calendar.windows(src, day), scenario.settings.pull_minutes)
+        slices: dict[int, list[Move]] = defaultdict(list)
+        for m in moves:
+            minute = m.ready_minute if m.ready_date == day else 0
+            slices[bisect.bisect_left(cuts[src], minute)].append(m)
+        number = 0
+        for _, part in sorted(slices.items()):
+            part.sort(key=lambda m: (m.ready_date, m.ready_minute, m.item_id))
+            for k in range(0, len(part), per):
+                chunk = part[k : k + per]
+                ready_minute = max(m.ready_minute if m.ready_date == day else 0 for m in chunk)
+                number += 1
+                crate_id = f"{day:%y%m%d}-{src}-{dst}-{number}"
+                crates.append(Crate(crate_id, src, dst, chunk, src, ready_minute))
     return crates
+
+
+# Collections after the morning pull come in bundles of the crates ready every this many hours.
+BUNDLE_HOURS = 2
+
+
+def collection_cuts(windows: tuple[tuple[int, int], ...], pull_minutes: int) -> list[int]:
+    """The minutes by which a branch's crates are bundled for collection: when it opens (what
+    waited from an earlier day), after the morning pull, then every BUNDLE_HOURS while it is
+    staffed. What is ready after the last cut waits for the next day."""
+    if not windows:
+        return [0]
+    opens, closes = windows[0][0], windows[-1][1]
+    cuts = [opens]
+    cut = opens + pull_minutes
+    while cut < closes:
+        cuts.append(cut)
+        cut += BUNDLE_HOURS * 60
+    return cuts
 
 
 @dataclass(frozen=True)
@@ -302,11 +341,8 @@ def _plan_day(
             by_place[(c.location, hub)].append(c)
     for (src, dst), group in sorted(by_place.items()):
         group.sort(key=lambda c: (c.ready_minute, c.crate_id))
-        if src not in points:
-            parts = _by_ready_time(group, calendar.windows(src, day), s.pull_minutes)
-        else:
-            parts = [group]
-        for part in parts:
+        cuts = collection_cuts(calendar.windows(src, day), s.pull_minutes)
+        for part in _by_ready_time(group, cuts):
             for k in range(0, len(part), chunk):
                 if part[k : k + chunk]:
                     add_bundle(part[k : k + chunk], src, dst)
@@ -345,6 +381,7 @@ def _plan_day(
     )
     crates_by_id = {c.crate_id: c for c in crates}
     runs, legs = _runs(scenario, day, vans, problem, solution, bundles, calendar)
+    _merge_crates(s.items_per_crate, crates_by_id, legs)
     order = {van.van_id: van for van in vans}
     timing = _Timing(scenario, calendar, day, order, runs)
     dropped = timing.settle(legs)
@@ -387,26 +424,15 @@ def _plan_day(
     return _DayPlan(tuple(rows), solution.seconds, summary)
 
 
-# A collection takes the crates ready by then; later ones go in the next of these bundles.
-BUNDLE_HOURS = 2
-
-
-def _by_ready_time(
-    group: list[Crate], windows: tuple[tuple[int, int], ...], pull_minutes: int
-) -> list[list[Crate]]:
-    """Crates of one branch in bundles by ready time: ready after the morning pull, then every
-    BUNDLE_HOURS; crates ready after the branch closes wait for tomorrow."""
-    if not windows:
-        return []
-    cut = windows[0][0] + pull_minutes
-    closes = windows[-1][1]
-    parts: list[list[Crate]] = []
-    rest = sorted(group, key=lambda c: (c.ready_minute, c.crate_id))
-    while rest and cut < closes:
-        parts.append([c for c in rest if c.ready_minute <= cut])
-        rest = [c for c in rest if c.ready_minute > cut]
-        cut += BUNDLE_HOURS * 60
-    return [p for p in parts if p]
+def _by_ready_time(group: list[Crate], cuts: list[int]) -> list[list[Crate]]:
+    """Crates of one branch in bundles by the collection cut-off they are ready by; crates
+    ready after the last one wait for tomorrow."""
+    parts: dict[int, list[Crate]] = defaultdict(list)
+    for c in sorted(group, key=lambda c: (c.ready_minute, c.crate_id)):
+        k = bisect.bisect_left(cuts, c.ready_minute)
+        if k < len(cuts):
+            parts[k].append(c)
+    return [parts[k] for k in sorted(parts)]
 
 
 def _waited(calendar: Calendar, crate: Crate, day: date) -> int:
@@ -498,6 +524,32 @@ def _runs(
             unload_at.unloads.append(crate.crate_id)
             legs[crate.crate_id] = [(van_id, load_at, unload_at)]
     return runs, legs
+
+
+def _merge_crates(per: int, crates: dict[str, Crate], legs: dict[str, list[_Leg]]) -> None:
+    """Crates of one (source, destination) packed for different collection cut-offs that
+    leave the source at the same stop for the same stop go as one crate where they fit: the
+    later crate's items join the earlier one (as staff fill the crate that is there when the
+    van comes) and the emptied crate is not handed over."""
+    together: dict[tuple[str, int, int], list[Crate]] = defaultdict(list)
+    for cid, path in legs.items():
+        crate = crates[cid]
+        if not crate.legs and len(path) == 1:
+            _, load_at, unload_at = path[0]
+            together[(crate.destination, id(load_at), id(unload_at))].append(crate)
+    for group in together.values():
+        kept: list[Crate] = []
+        for crate in sorted(group, key=lambda c: c.ready_minute):  # earlier cut-offs first
+            into = next((k for k in kept if len(k.moves) + len(crate.moves) <= per), None)
+            if into is None:
+                kept.append(crate)
+                continue
+            into.moves.extend(crate.moves)
+            into.ready_minute = max(into.ready_minute, crate.ready_minute)
+            crate.moves = []
+            _, load_at, unload_at = legs.pop(crate.crate_id)[0]
+            load_at.loads.remove(crate.crate_id)
+            unload_at.unloads.remove(crate.crate_id)
 
 
 def _via_point(crate: Crate, path: list[_Leg]) -> bool:

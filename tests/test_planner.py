@@ -102,6 +102,43 @@ def test_direct_options_in_the_model(tiny: Path, tmp_path: Path) -> None:
     assert moved and all(d.transit_days == 0 for d in moved)
 
 
+def _late_return(tiny: Path, ready_at: str, shift: str) -> None:
+    """Add a return I7 from AAA to BBB (the pair of R1's copy I1, pulled at 09:00 on Monday)
+    ready at `ready_at` on Monday, and give the van the shift `shift`."""
+    items = tiny / "items.csv"
+    items.write_text(items.read_text() + "I7,T7,Sju,Hc G,BBB,AAA,available,\n")
+    transfers = tiny / "transfers.csv"
+    transfers.write_text(transfers.read_text() + f"I7,AAA,BBB,2026-11-30T{ready_at}\n")
+    vans = tiny / "vans.csv"
+    vans.write_text(vans.read_text().replace("07:00,16:00", shift))
+
+
+def test_an_item_ready_late_does_not_hold_back_its_crate_mates(tiny: Path, tmp_path: Path) -> None:
+    """Items of one pair are packed per collection cut-off: a return ready at 15:00 at AAA,
+    after the van's shift (07:00-12:00), waits for the next day while R1's copy, pulled at
+    09:00 for the same destination, goes on Monday's run."""
+    _late_return(tiny, "15:00", "07:00,12:00")
+    _scenario, result = _plan_and_check(tiny, tmp_path / "plan", days=1, seconds=2)
+    (r1,) = [d for d in result.deliveries if d.reservation_id == "R1"]
+    assert r1.delivered_date == MONDAY and r1.crate_id
+    assert not any(d.item_id == "I7" for d in result.deliveries)
+    (i7,) = [u for u in result.unplanned if u.item_id == "I7"]
+    assert "still waiting at AAA" in i7.reason
+
+
+def test_crates_of_one_pair_collected_together_go_as_one(tiny: Path, tmp_path: Path) -> None:
+    """R1's copy (ready 09:00) and a return ready at 10:00 are packed for different cut-offs
+    (09:00 and 11:00); the van, starting at 11:00, collects both at one stop, so they travel
+    as one crate of two items."""
+    _late_return(tiny, "10:00", "11:00,16:00")
+    _scenario, result = _plan_and_check(tiny, tmp_path / "plan", days=1, seconds=2)
+    legs = [c for c in result.crates if c.from_branch_id == "AAA" and c.to_branch_id == "BBB"]
+    assert len({c.crate_id for c in legs}) == 1 and all(c.items == 2 for c in legs)
+    by_item = {d.item_id: d for d in result.deliveries}
+    assert by_item["I1"].crate_id == by_item["I7"].crate_id == legs[0].crate_id
+    assert by_item["I1"].delivered_date == by_item["I7"].delivered_date == MONDAY
+
+
 def test_second_reservation_of_a_single_copy_is_explained(tiny: Path) -> None:
     """A title's only copy fills the earlier reservation; the later one is reported with why."""
     extra = "R6,T1,CCC,2026-11-29T09:00\n"
