@@ -341,7 +341,6 @@ def _plan_day(
         elif hub:
             by_place[(c.location, hub)].append(c)
     for (src, dst), group in sorted(by_place.items()):
-        group.sort(key=lambda c: (c.ready_minute, c.crate_id))
         cuts = collection_cuts(calendar.windows(src, day), s.pull_minutes)
         for part in _by_ready_time(group, cuts):
             for k in range(0, len(part), chunk):
