@@ -33,6 +33,10 @@ departure), crates moved (picked up at least once), items delivered by crate, sh
 within 1 working day and mean transit (Calendar.working_days_between(ready, delivered)),
 items still undelivered at the end of the week, all unplanned items (unsourced + undelivered),
 checker violations (bokflyt only) and solver seconds.
+
+For experiments: `--vans FILE...` plans only those fleets, `--no-vroom` only bokflyt, and
+`--set 'key = value'` (repeatable) adds a settings.toml line to every scenario (validated by
+load_scenario like any consortium's), e.g. `--set 'direct_in_model = true'`.
 """
 
 from __future__ import annotations
@@ -373,14 +377,21 @@ def table(title: str, sourcing: Sourcing, rows: Sequence[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scenario_folder(tmp: Path, vans_file: str, seed: int | None, scale: float) -> Path:
-    """A copy of the bundled folder (or a generated week) with `vans_file` as vans.csv."""
+def scenario_folder(
+    tmp: Path, vans_file: str, seed: int | None, scale: float, overrides: Sequence[str] = ()
+) -> Path:
+    """A copy of the bundled folder (or a generated week) with `vans_file` as vans.csv and the
+    settings.toml lines `overrides` (`key = value`) added."""
     folder = tmp / (f"seed{seed}-{vans_file}" if seed is not None else f"bundled-{vans_file}")
     if seed is None:
         shutil.copytree(BUNDLED, folder)
     else:
         generate_demand(BUNDLED, folder, START, DAYS, seed, scale)
     shutil.copyfile(BUNDLED / vans_file, folder / "vans.csv")
+    if overrides:
+        settings = folder / "settings.toml"
+        text = settings.read_text(encoding="utf-8") if settings.exists() else ""
+        settings.write_text(text + "\n" + "\n".join(overrides) + "\n", encoding="utf-8")
     return folder
 
 
@@ -402,6 +413,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="demand scale of those weeks")
     parser.add_argument("--vroom-seconds", type=float, help="VROOM time limit per day (none)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown results file")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a settings.toml line for every scenario, e.g. --set 'direct_in_model = true'",
+    )
+    parser.add_argument(
+        "--vans", nargs="*", default=list(VANS_FILES), help=f"vans files (default {VANS_FILES})"
+    )
+    parser.add_argument("--no-vroom", action="store_true", help="plan with bokflyt only")
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else argv
     command = f"python benchmarks/consortium_bench.py {shlex.join(given)}".strip()
@@ -418,8 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bokflyt-bench-") as name:
         for seed in [None, *args.seeds]:
-            for vans_file in VANS_FILES:
-                folder = scenario_folder(Path(name), vans_file, seed, args.scale)
+            for vans_file in args.vans:
+                folder = scenario_folder(Path(name), vans_file, seed, args.scale, args.set)
                 scenario = load_scenario(folder)
                 calendar = Calendar.of(scenario)
                 sourcing = choose_copies(scenario, calendar, START, DAYS)
@@ -429,9 +451,10 @@ def main(argv: list[str] | None = None) -> int:
                 title = f"{week}, {vans_file}"
                 print(f"{title}: bokflyt ...", file=sys.stderr, flush=True)
                 rows = [run_bokflyt(scenario, sourcing, args.seconds)]
-                print(f"{title}: vroom ...", file=sys.stderr, flush=True)
-                rows.append(run_direct(scenario, calendar, sourcing, args.vroom_seconds))
-                rows.append(run_hub(scenario, calendar, sourcing, args.vroom_seconds))
+                if not args.no_vroom:
+                    print(f"{title}: vroom ...", file=sys.stderr, flush=True)
+                    rows.append(run_direct(scenario, calendar, sourcing, args.vroom_seconds))
+                    rows.append(run_hub(scenario, calendar, sourcing, args.vroom_seconds))
                 text = table(title, sourcing, rows)
                 print(text, flush=True)
                 sections.append(text)
