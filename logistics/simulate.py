@@ -1,9 +1,10 @@
 """Proving the promises: run the planner day after day over generated weeks, with disturbances,
 and compare what happened with what patrons were promised.
 
-Each day the planner plans that one day from the state left by the day before (which copies
-are where, which are on their way, which reservations are open), exactly as it would be run
-each morning. The day is then carried out with disturbances drawn from a seeded generator:
+Each morning the planner plans the coming days (the lookahead) from the state left by the day
+before (which copies are where, which are on their way, which reservations are open), exactly
+as it would be run each morning; patrons are told that plan's dates. Its first day is then
+carried out with disturbances drawn from a seeded generator:
 
 - a pulled copy is not on the shelf (`missing`): the reservation waits for another copy;
 - staff pull late at a branch (`late_pull`): a crate whose van comes before the items are
@@ -49,7 +50,7 @@ from logistics.eta import shelf_date
 from logistics.generate import generate_demand
 from logistics.load import load_scenario
 from logistics.model import Item, ItemStatus, Reservation, Scenario, Transfer
-from logistics.plan import Plan, RouteRow
+from logistics.plan import Plan, RouteRow, Unplanned
 from logistics.planner import plan
 
 Progress = Callable[[int, int, str], None]
@@ -147,8 +148,8 @@ def simulate(
 
     Each morning the planner plans that day, which is carried out, and also the coming
     `lookahead_days` days (as `bokflyt plan --days N` does), whose dates are what patrons are
-    told: the day's plan is the first day of that plan, made again alone so that the state at
-    the end of the day is exactly what its files say."""
+    told; the day carried out is the first day of that same plan (`first_day`), so what
+    patrons are told and what the vans do come from one plan, as in the service."""
     with tempfile.TemporaryDirectory() as tmp:
         generate_demand(data, Path(tmp), start, days=7 * weeks, seed=seed, scale=scale)
         base = load_scenario(Path(tmp))
@@ -159,17 +160,16 @@ def simulate(
         day = start + timedelta(days=k)
         world.returns(day)
         scenario = world.scenario(day)
-        p = plan(scenario, day, 1, seconds=seconds_per_day, seed=seed, sourcing_method=method)
-        ahead = p
-        if lookahead_days > 1:
-            ahead = plan(
-                scenario,
-                day,
-                lookahead_days,
-                seconds=seconds_per_day * lookahead_days,
-                seed=seed,
-                sourcing_method=method,
-            )
+        days_planned = max(1, lookahead_days)
+        ahead = plan(
+            scenario,
+            day,
+            days_planned,
+            seconds=seconds_per_day * days_planned,
+            seed=seed,
+            sourcing_method=method,
+        )
+        p = first_day(ahead)
         if check:
             report.violations += len(check_plan(scenario, p))
         world.promises(ahead)
@@ -200,6 +200,52 @@ def simulate(
             report.tight += 1
     report.events = dict(world.events)
     return report
+
+
+def first_day(p: Plan) -> Plan:
+    """The plan of its first day alone, as a plan with a horizon of one day would say it: that
+    day's runs, crate legs and deliveries; every other item in unplanned where that day leaves
+    it (after a crate's last leg that day, else where it was), with a one-day plan's reason."""
+    day = p.start
+    legs = tuple(c for c in p.crates if c.day == day)
+    last = {c.crate_id: c for c in sorted(legs, key=lambda c: c.leg)}
+    origin = {c.crate_id: c.from_branch_id for c in p.crates}
+    crate_of = {item: crate for crate, item in p.contents}
+    pull_date = {r.reservation_id: r.pull_date for r in p.reservations}
+
+    def left(item: str, rid: str, where: str, ready: date | None) -> Unplanned:
+        crate = crate_of.get(item, "")
+        if crate in last:
+            at = last[crate].leg_to_branch_id
+            return Unplanned(
+                item, rid, f"in crate {crate} waiting at {at} at the end of the day", at
+            )
+        where = origin.get(crate, where)
+        if ready is not None and ready > day:
+            if rid:  # not pulled yet: it stays on the shelf
+                return Unplanned(item, rid, f"copy at {where} is pulled after the first day")
+            return Unplanned(item, rid, "ready only after the first day", where)
+        return Unplanned(item, rid, f"still waiting at {where} at the end of the day", where)
+
+    unplanned = [
+        u if not (u.item_id and u.at_branch_id)
+        else left(u.item_id, u.reservation_id, u.at_branch_id, pull_date.get(u.reservation_id))
+        for u in p.unplanned
+    ]  # fmt: skip
+    unplanned += [
+        left(d.item_id, d.reservation_id, d.from_branch_id, d.ready_date)
+        for d in p.deliveries
+        if d.delivered_date != day
+    ]
+    return replace(
+        p,
+        days=1,
+        routes=tuple(r for r in p.routes if r.day == day),
+        crates=legs,
+        deliveries=tuple(d for d in p.deliveries if d.delivered_date == day),
+        unplanned=tuple(sorted(unplanned, key=lambda u: (u.reservation_id, u.item_id))),
+        contents=tuple((c, i) for c, i in p.contents if c in last),
+    )
 
 
 class _World:

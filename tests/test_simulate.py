@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
 from datetime import date
 
 import pytest
 
-from logistics.simulate import Disturbances, simulate
+from logistics.check import check_plan
+from logistics.load import load_scenario
+from logistics.model import Scenario
+from logistics.plan import Plan
+from logistics.planner import plan, transfer_points
+from logistics.simulate import Disturbances, first_day, simulate
 from tests.conftest import BUNDLED
 
 START = date(2026, 11, 30)
@@ -60,3 +67,60 @@ def test_a_cancelled_run_is_planned_without_its_van() -> None:
     assert r.events == {"cancelled_run": 3}
     assert r.runs == 0 and r.km == 0 and r.crates == 0
     assert r.promised > 0
+
+
+@pytest.fixture(scope="module")
+def two_vans(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    folder = tmp_path_factory.mktemp("two") / "bergslagen"
+    shutil.copytree(BUNDLED, folder)
+    shutil.copyfile(BUNDLED / "vans_two_daily.csv", folder / "vans.csv")
+    return load_scenario(folder)
+
+
+def _where(p: Plan) -> set[tuple[str, str, str]]:
+    """(item, reservation, where the plan leaves it) of everything the plan does not deliver."""
+    return {(u.item_id, u.reservation_id, u.at_branch_id) for u in p.unplanned}
+
+
+def test_the_first_day_of_a_plan_is_a_plan_of_that_day(two_vans: Scenario) -> None:
+    """The day the simulator carries out is the first day of the plan whose dates patrons are
+    told: it passes the checker on its own, keeps every item, and leaves each one where that
+    day's runs leave it."""
+    week = plan(two_vans, START, 3, seconds=3.0, seed=1)
+    first = first_day(week)
+    assert check_plan(two_vans, first) == []
+    assert {r.day for r in first.routes} == {START} == {c.day for c in first.crates}
+    assert {d.delivered_date for d in first.deliveries} == {START}
+    items = Counter(d.item_id for d in first.deliveries)
+    items.update(u.item_id for u in first.unplanned if u.item_id)
+    assert set(items.values()) == {1}
+    assert set(items) == {d.item_id for d in week.deliveries} | {
+        u.item_id for u in week.unplanned if u.item_id
+    }
+    # A crate that travelled on the first day and is delivered later waits at its last stop
+    # of that day, a transfer point; one that travels only later is still at its source.
+    crate_of = {item: crate for crate, item in week.contents}
+    at = {u.item_id: u.at_branch_id for u in first.unplanned if u.item_id}
+    points = transfer_points(two_vans)
+    later = [d for d in week.deliveries if d.crate_id and d.delivered_date > START]
+    assert later
+    for d in later:
+        legs = [c for c in week.crates if c.crate_id == crate_of[d.item_id] and c.day == START]
+        if legs:
+            assert at[d.item_id] == max(legs, key=lambda c: c.leg).leg_to_branch_id in points
+        elif d.ready_date <= START:
+            assert at[d.item_id] == d.from_branch_id
+        elif d.reservation_id:
+            assert at[d.item_id] == ""  # not pulled yet: still on the shelf
+
+
+def test_the_first_day_of_a_one_day_plan_is_that_plan(two_vans: Scenario) -> None:
+    day = plan(two_vans, START, 1, seconds=1.0, seed=1)
+    first = first_day(day)
+    assert (first.routes, first.crates, first.deliveries) == (
+        day.routes,
+        day.crates,
+        day.deliveries,
+    )
+    assert _where(first) == _where(day)
+    assert first.contents == day.contents
