@@ -17,9 +17,7 @@ settings.checkin_minutes before its branch closes is on the shelf the next day i
 
 The promise adds settings.promise_margin_days working days on which the pickup branch is
 staffed to the expected date: enough for the usual disturbances (a late pull, a slow run, one
-missed run), see `bokflyt simulate` and BENCHMARKS.md. For an item the plan delivers after its
-first day, the promise is also no earlier than the regular service's date from where and when
-the plan collects it: a same-day handover planned for a later day is likely, not certain.
+missed run), see `bokflyt simulate` and BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -194,9 +192,7 @@ def patron_dates(
         (a for a in assignments if a.reservation_id in left_at),
         key=lambda a: (a.ready_date or after, a.reservation_id),
     )
-    legs = list(legs)
     delay = _queue_days(left_at, [a.reservation_id for a in queued], legs, contents, reserved)
-    collected = {leg.crate_id: leg for leg in legs if leg.leg == 1}
     out: list[PatronDate] = []
     for a in assignments:
         rid, pickup = a.reservation_id, a.pickup_branch_id
@@ -218,8 +214,6 @@ def patron_dates(
         if expected is None:
             status = "no_date" if not a.uncertain else status
         promise = None if expected is None else timetable.promise(pickup, expected, today)
-        if promise is not None and d is not None and today is not None:
-            promise = max(promise, _dependable(timetable, d, collected, today) or promise)
         sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
         pulled = a.ready_date if scenario.on_shelf(a.item_id, a.source_branch_id) else None
         out.append(
@@ -237,20 +231,6 @@ def patron_dates(
             )
         )
     return tuple(sorted(out, key=lambda p: p.reservation_id))
-
-
-def _dependable(
-    timetable: Timetable, d: Delivery, collected: dict[str, CrateLeg], today: date
-) -> date | None:
-    """For an item the plan delivers after `today`: the shelf date the regular service gives
-    it from where and when the plan collects it. The plan's later days are planned again each
-    morning, and a handover on the run that collects it (or a same-day relay at the hub) found
-    for that day may not be found again. None for what the plan delivers today (carried out
-    as planned) and for a copy filled on the spot."""
-    first = collected.get(d.crate_id) if d.crate_id else None
-    if first is None or d.delivered_date <= today:
-        return None
-    return timetable.on_shelf(first.leg_from_branch_id, first.day, first.departure, d.to_branch_id)
 
 
 def _queue_days(

@@ -12,7 +12,7 @@ branch is staffed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from logistics.calendar import Calendar
@@ -197,27 +197,3 @@ def test_an_item_at_the_depot_leaves_with_the_van_only_when_ready_before_it_star
     # Left waiting after a plan that ends Friday: the next van day is Monday 7 December.
     assert t.van_days_after(date(2026, 12, 5), 0) == date(2026, 12, 7)
     assert t.van_days_after(date(2026, 12, 5), 2) == date(2026, 12, 9)
-
-
-def test_a_same_day_handover_on_a_later_day_is_promised_by_the_regular_service(
-    tmp_path: Path,
-) -> None:
-    """Van Mon/Wed/Fri. Planned on Monday 30 Nov: on Wednesday the van collects an item at AAA
-    at 10:00 and hands it over at BBB at 11:00 on the same run: expected Wednesday. That day
-    is planned again on Wednesday morning, and the handover may not be found again; the regular
-    service from that collection brings it to the hub (Thursday) and out on Friday 4 Dec, so
-    Friday is the promise (the margin alone would give Wednesday: 2 working days ahead). Planned
-    on Wednesday itself, the day is carried out as planned: Wednesday + 1 staffed day."""
-    from logistics.eta import patron_dates
-    from logistics.plan import CrateLeg, Delivery
-    from logistics.sourcing import Assignment
-
-    s = _scenario(tmp_path, MWF)
-    mon, wed = date(2026, 11, 30), date(2026, 12, 2)
-    a = Assignment("R1", "T1", "BBB", "i1", "AAA", wed, 9 * 60, wed, False)
-    d = Delivery("i1", "R1", "AAA", "BBB", "C1", wed, wed, 11 * 60, 0)
-    leg = CrateLeg("C1", "AAA", "BBB", 1, 1, wed, "V1", "AAA", "BBB", 10 * 60, 11 * 60)
-    for today, promise in ((mon, date(2026, 12, 4)), (wed, date(2026, 12, 3))):
-        t = _timetable(s, today)
-        (p,) = patron_dates(s, t, [a], [d], [], wed + timedelta(days=1), today, [leg])
-        assert (p.status, p.expected_ready_date, p.promise_date) == ("delivered", wed, promise)
