@@ -163,7 +163,8 @@ class Settings:
     promise_margin_days: int = 1
     promise_far_days: int = 2  # ... minus one for dates this many working days ahead or more
     # Cost (km) per item of leaving it where it is when that breaks its promise (promises.csv):
-    # it would no longer reach the pickup shelf by the promised date.
+    # the promise is at most a working day away, or the regular service from there, from
+    # tomorrow on, would reach the pickup shelf after the promised date.
     promise_cost_km: float = 150.0
     # Public holidays of this country (ISO code for the `holidays` package; "" for none): no
     # branch is staffed and it is no working day. Vans run on them only with vans_on_holidays.

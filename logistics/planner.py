@@ -124,7 +124,7 @@ def plan(
             f"day {number}/{days} {day.isoformat()}: {len(crates)} crates, "
             f"{len(vans)} van(s), solving up to {per_day:.0f} s"
         )
-        day_plan = _plan_day(scenario, calendar, day, vans, crates, per_day, seed)
+        day_plan = _plan_day(scenario, calendar, timetable, day, vans, crates, per_day, seed)
         solve_seconds += day_plan.seconds
         routes.extend(day_plan.routes)
         delivered_ids: set[str] = set()
@@ -272,6 +272,7 @@ def _windows(
 def _plan_day(
     scenario: Scenario,
     calendar: Calendar,
+    timetable: Timetable,
     day: date,
     vans: list[Van],
     crates: list[Crate],
@@ -316,19 +317,21 @@ def _plan_day(
     def add_bundle(group: list[Crate], src: str, dst: str) -> None:
         p = add_pair(group, src, dst)
         if p >= 0:
-            penalty = sum(_priority(scenario, calendar, c, day) for c in group)
+            penalty = sum(_priority(scenario, calendar, timetable, c, day) for c in group)
             choices.append(routing.Choice((p,), penalty))
 
     def add_crate(crate: Crate, hub: str) -> None:
         """A collected crate goes straight to its destination, or to the hub at the cost of
         its items waiting another day."""
-        late = _waiting_cost(scenario, calendar, crate, day)
+        late = _waiting_cost(scenario, calendar, timetable, crate, day, hub)
         options = [add_pair([crate], crate.location, crate.destination)]
         if hub:
             options.append(add_pair([crate], crate.location, hub, cost=late))
         performed = tuple(p for p in options if p >= 0)
         if performed:
-            choices.append(routing.Choice(performed, _priority(scenario, calendar, crate, day)))
+            choices.append(
+                routing.Choice(performed, _priority(scenario, calendar, timetable, crate, day))
+            )
 
     by_place: dict[tuple[str, str], list[Crate]] = defaultdict(list)
     for c in crates:
@@ -383,11 +386,11 @@ def _plan_day(
     runs, legs = _runs(scenario, day, vans, problem, solution, bundles, calendar)
     _merge_crates(s.items_per_crate, crates_by_id, legs)
     order = {van.van_id: van for van in vans}
-    timing = _Timing(scenario, calendar, day, order, runs)
+    timing = _Timing(scenario, calendar, timetable, day, order, runs)
     dropped = timing.settle(legs)
     for crate in sorted(
         (crates_by_id[cid] for cid, path in legs.items() if _via_point(crates_by_id[cid], path)),
-        key=lambda c: (-_priority(scenario, calendar, c, day), c.crate_id),
+        key=lambda c: (-_priority(scenario, calendar, timetable, c, day), c.crate_id),
     ):
         timing.improve(crate, legs)
     rows = timing.rows()
@@ -441,26 +444,45 @@ def _waited(calendar: Calendar, crate: Crate, day: date) -> int:
     return max(calendar.working_days_between(m.ready_date, day) for m in crate.moves)
 
 
-def _waiting_cost(scenario: Scenario, calendar: Calendar, crate: Crate, day: date) -> int:
-    """Cost (metres) of the crate's items waiting one more working day: patrons first, so it
-    grows with the days they have waited already (settings.wait_cost_km), and more when a day
-    later breaks a promise made to the patron (settings.promise_cost_km)."""
+def _waiting_cost(
+    scenario: Scenario,
+    calendar: Calendar,
+    timetable: Timetable,
+    crate: Crate,
+    day: date,
+    at: str,
+) -> int:
+    """Cost (metres) of the crate's items waiting at `at` for a later run: patrons first, so it
+    grows with the days they have waited already (settings.wait_cost_km), and more for each
+    item whose promise to the patron (settings.promise_cost_km) that breaks: the promise is
+    at most one working day away, or the regular service from `at` from tomorrow
+    (`Timetable`) reaches the shelf after it (a van that runs Mon/Wed/Fri, say: a crate left
+    at a library on Monday is on the shelf on Friday at the earliest)."""
     s = scenario.settings
     total = 0.0
+    later: date | None = None
     for m in crate.moves:
         waited = calendar.working_days_between(m.ready_date, day)
         weight = 1.0 if m.reservation_id else s.transfer_weight
         total += weight * s.wait_cost(waited)
         promise = scenario.promises.get(m.reservation_id) if m.reservation_id else None
-        if promise is not None and calendar.working_days_between(day, promise) <= 1:
-            total += s.promise_cost_km  # a day later breaks the promise (or it is late)
+        if promise is None:
+            continue
+        if later is None:
+            later = timetable.on_shelf(at, day + timedelta(days=1), 0, crate.destination)
+            later = later or date.max
+        if calendar.working_days_between(day, promise) <= 1 or later > promise:
+            total += s.promise_cost_km
     return round(total * 1000)
 
 
-def _priority(scenario: Scenario, calendar: Calendar, crate: Crate, day: date) -> int:
+def _priority(
+    scenario: Scenario, calendar: Calendar, timetable: Timetable, crate: Crate, day: date
+) -> int:
     """Penalty (metres) for leaving a crate where it is today: patrons first, so far above any
     detour, plus its items' waiting cost."""
-    return round(LEAVE_CRATE_KM * 1000) + _waiting_cost(scenario, calendar, crate, day)
+    waiting = _waiting_cost(scenario, calendar, timetable, crate, day, crate.location)
+    return round(LEAVE_CRATE_KM * 1000) + waiting
 
 
 def _nearest_point(
@@ -565,11 +587,13 @@ class _Timing:
         self,
         scenario: Scenario,
         calendar: Calendar,
+        timetable: Timetable,
         day: date,
         vans: dict[str, Van],
         runs: dict[str, list[Stop]],
     ) -> None:
         self.scenario, self.calendar, self.day = scenario, calendar, day
+        self.timetable = timetable
         self.vans, self.runs = vans, runs
         self.base_ready = {id(st): st.ready for run in runs.values() for st in run}
         self.relays: list[tuple[Stop, Stop]] = []  # (dropped at, loaded at)
@@ -639,7 +663,12 @@ class _Timing:
         cid = crate.crate_id
         van_id, load_at, unload_at = legs[cid][0]
         run = self.runs[van_id]
-        worth_km = _waiting_cost(self.scenario, self.calendar, crate, self.day) / 1000
+        worth_km = (
+            _waiting_cost(
+                self.scenario, self.calendar, self.timetable, crate, self.day, unload_at.branch
+            )
+            / 1000
+        )
         travel = self.scenario.travel
         visited = [st for st in run if st.kind != "stop" or st.handled]
         places: list[tuple[float, int]] = []

@@ -14,7 +14,7 @@ from logistics.generate import generate_demand
 from logistics.load import load_scenario
 from logistics.plan import write_plan
 from logistics.planner import plan
-from tests.conftest import BUNDLED
+from tests.conftest import BUNDLED, TINY, write_scenario
 
 MONDAY = date(2026, 11, 30)
 
@@ -178,3 +178,39 @@ def test_consortium_without_a_hub(tmp_path: Path) -> None:
     }
     assert waits <= {"LIN", "KUM"}
     assert result.summary()["items_moved"] > 10
+
+
+def _every_other_day(tmp_path: Path, promises: str | None) -> Path:
+    """The tiny consortium's van on Mon/Wed/Fri with a shift (08:00-09:50) that collects at
+    one library only; R1's copy at AAA (80 km there and back) and R2's at BBB (66 km), both
+    for CCC, both pulled on Monday."""
+    files = dict(TINY)
+    files["vans.csv"] = (
+        "van_id,depot_branch_id,capacity_crates,shift_start,shift_end,weekdays\n"
+        "V1,HUB,10,08:00,09:50,mon;wed;fri\n"
+    )
+    files["reservations.csv"] = (
+        "reservation_id,title_id,pickup_branch_id,placed_at\n"
+        "R1,T1,CCC,2026-11-27T12:00\nR2,T2,CCC,2026-11-27T12:00\n"
+    )
+    files["transfers.csv"] = "item_id,from_branch_id,to_branch_id,ready_at\n"
+    if promises is not None:
+        files["promises.csv"] = "reservation_id,promise_date\n" + promises
+    return write_scenario(tmp_path / "scenario", files)
+
+
+def test_a_promise_the_next_run_would_break_goes_first(tmp_path: Path) -> None:
+    """R1's patron was told Wednesday. Its crate left at AAA on Monday would be collected on
+    Wednesday and delivered on Friday, so Monday's one collection is AAA's, though BBB is
+    nearer; without the promise the van collects at BBB."""
+    folder = _every_other_day(tmp_path / "promised", "R1,2026-12-02\n")
+    _scenario, result = _plan_and_check(folder, tmp_path / "plan", days=3, seconds=2)
+    monday = {c.from_branch_id for c in result.crates if c.day == MONDAY and c.leg == 1}
+    assert monday == {"AAA"}
+    (r1,) = [d for d in result.deliveries if d.reservation_id == "R1"]
+    assert r1.delivered_date <= date(2026, 12, 2)
+
+    folder = _every_other_day(tmp_path / "free", None)
+    _scenario, result = _plan_and_check(folder, tmp_path / "plan2", days=3, seconds=2)
+    monday = {c.from_branch_id for c in result.crates if c.day == MONDAY and c.leg == 1}
+    assert monday == {"BBB"}
