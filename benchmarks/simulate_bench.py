@@ -6,8 +6,9 @@ Run on purpose, not in CI:
 
 For each vans file of the bundled consortium and each demand scale, `logistics.simulate`
 runs the planner day after day (with the default disturbances and lookahead) once with
-`--sourcing joint` and once with `--sourcing greedy`, on the same generated demand and the same
-disturbance draws (seed 1), and writes one Markdown table to benchmarks/results/simulate.md.
+`--sourcing joint` and once with `--sourcing greedy` (or only those given to `--sourcing`), on
+the same generated demand and the same disturbance draws (`--seed`, 1 unless told), and writes
+one Markdown table to benchmarks/results/simulate.md.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="solver seconds per day")
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0])
     parser.add_argument("--vans", nargs="+", default=["vans.csv", "vans_two_daily.csv"])
+    parser.add_argument("--seed", type=int, default=1, help="seed of demand and disturbances")
+    parser.add_argument("--sourcing", nargs="+", default=["joint", "greedy"])
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     lines = [
-        f"Simulated {args.weeks} weeks from {START}, seed 1, {args.seconds} solver s per day.",
+        f"Simulated {args.weeks} weeks from {START}, seed {args.seed}, "
+        f"{args.seconds} solver s per day.",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
@@ -47,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     for vans in args.vans:
         data = _with_vans(BUNDLED, BUNDLED / vans)
         for scale in args.scale:
-            for method in ("joint", "greedy"):
+            for method in args.sourcing:
                 began = time.monotonic()
                 r = simulate(
-                    data, START, args.weeks, 1, method=method,
+                    data, START, args.weeks, args.seed, method=method,
                     seconds_per_day=args.seconds, scale=scale,
                 )  # fmt: skip
                 f = r.figures()
