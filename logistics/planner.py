@@ -453,11 +453,11 @@ def _waiting_cost(
     at: str,
 ) -> int:
     """Cost (metres) of the crate's items waiting at `at` for a later run: patrons first, so it
-    grows with the days they have waited already (settings.wait_cost_km), and more for each
-    item whose promise to the patron (settings.promise_cost_km) that breaks: the promise is
-    at most one working day away, or the regular service from `at` from tomorrow
-    (`Timetable`) reaches the shelf after it (a van that runs Mon/Wed/Fri, say: a crate left
-    at a library on Monday is on the shelf on Friday at the earliest)."""
+    grows with the days they have waited already (settings.wait_cost_km), and
+    settings.promise_cost_km more for each item whose promise to the patron waiting breaks:
+    the promise is at most one working day away, or the regular service from `at` from
+    tomorrow (`Timetable`) reaches the shelf after it (a van that runs Mon/Wed/Fri, say: a
+    crate left at a library on Monday is on the shelf on Friday at the earliest)."""
     s = scenario.settings
     total = 0.0
     later: date | None = None
