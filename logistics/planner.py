@@ -7,8 +7,10 @@ Each day with van runs is one routing problem (see `routing`), built from bundle
 - deliver: the crates waiting at a transfer point for a library go there.
 (With settings.direct_in_model, a crate that has waited also gets the option to go straight to
 its destination inside the model.) Leaving a bundle behind costs far more than any detour
-(patrons first), and more for every working day its items have waited (settings.wait_cost_km);
-after that the solver minimises km.
+(patrons first), and more for every working day its items have waited (settings.wait_cost_km)
+and for every promise in promises.csv that waiting would break (settings.promise_cost_km,
+judged by the regular service of the timetable, `eta.Timetable`); after that the solver
+minimises km.
 
 After routing, each crate bound for a transfer point, most urgent first, is handed over at its
 destination the same day where the re-timed runs (`schedule.time_run`) still keep every rule:
