@@ -471,8 +471,8 @@ def _waiting_cost(
         if promise is None:
             continue
         if later is None:
-            later = timetable.on_shelf(at, day + timedelta(days=1), 0, crate.destination)
-            later = later or date.max
+            tomorrow = day + timedelta(days=1)
+            later = timetable.on_shelf(at, tomorrow, 0, crate.destination) or date.max
         if calendar.working_days_between(day, promise) <= 1 or later > promise:
             total += s.promise_cost_km
     return round(total * 1000)
