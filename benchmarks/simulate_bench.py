@@ -27,7 +27,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "simulate.md"
 START = date(2026, 11, 30)
 COLUMNS = (
     "fleet", "scale", "sourcing", "reservations", "promised", "judged", "kept", "tight ≤1 wd",
-    "waiting mean", "median", "p90", "km", "crates", "events", "wall s",
+    "waiting mean", "median", "p90", "km", "crates", "events", "late by cause", "wall s",
 )  # fmt: skip
 
 
@@ -59,11 +59,13 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 f = r.figures()
                 events = ", ".join(f"{k} {v}" for k, v in sorted(r.events.items()))
+                causes = ", ".join(f"{k} {v}" for k, v in sorted(r.late_causes.items()))
+                causes += f"; never ready {r.late_never_ready}"
                 cells = [
                     vans, f"{scale:g}", method, str(r.reservations), str(r.promised),
                     str(r.judged), _share(f["kept_share"]), _share(f["tight_share"]),
                     str(f["waiting_mean"]), str(f["waiting_median"]), str(f["waiting_p90"]),
-                    f"{r.km:.0f}", str(r.crates), events, f"{time.monotonic() - began:.0f}",
+                    f"{r.km:.0f}", str(r.crates), events, causes, f"{time.monotonic() - began:.0f}",
                 ]  # fmt: skip
                 lines.append("| " + " | ".join(cells) + " |")
                 print(lines[-1], flush=True)

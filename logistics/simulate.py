@@ -26,6 +26,13 @@ The promise of a reservation is the first one the planner made for it (what the 
 told); the real ready date is the day it was on the shelf. The promises are given back to the
 planner every day (as promises.csv would), so it keeps them first.
 
+Each late promise is put down to the disturbances that touched its reservation after the
+promise was made (`SimulationReport.late_causes`): its copy was missing, a crate holding it
+stayed behind because of a late pull or a failed stop (the branch closed, or a slow run came
+after closing time), or a run that the day before's plan had carrying it was cancelled. A late
+promise that none touched is counted as `replanned`: a later plan moved the copy later than the
+plan that gave the date (a fleet that cannot move everything, say), or it waited in a queue.
+
 Simplifications: each day's plan starts from items, not crates, so what waits at a hub
 overnight is packed again there the next morning (re-sorted, as Örebro does), and `crates`
 counts crates per day they move; reservations placed during a day are planned that morning;
@@ -82,6 +89,7 @@ class Outcome:
     expected: date | None = None
     promise: date | None = None
     ready: date | None = None
+    causes: set[str] = field(default_factory=set)  # disturbances that touched it once promised
 
 
 @dataclass
@@ -104,6 +112,9 @@ class SimulationReport:
     crates: int = 0
     events: dict[str, int] = field(default_factory=dict)
     violations: int = 0  # of the daily plans, when checked
+    # late promises per cause (see the module docstring; one late promise may have several)
+    late_causes: dict[str, int] = field(default_factory=dict)
+    late_never_ready: int = 0  # late promises whose reservation was not ready by the end
 
     @property
     def judged(self) -> int:
@@ -125,6 +136,8 @@ class SimulationReport:
             "runs": self.runs,
             "crates": self.crates,
             **{f"events_{k}": v for k, v in sorted(self.events.items())},
+            "late_never_ready": self.late_never_ready,
+            **{f"late_{k}": v for k, v in sorted(self.late_causes.items())},
         }
 
 
@@ -193,6 +206,9 @@ def simulate(
             report.kept += 1
         elif o.ready is not None or o.promise < end:
             report.late += 1
+            report.late_never_ready += o.ready is None
+            for cause in o.causes or {"replanned"}:
+                report.late_causes[cause] = report.late_causes.get(cause, 0) + 1
         else:
             report.open_at_end += 1
             continue
@@ -248,6 +264,21 @@ def first_day(p: Plan) -> Plan:
     )
 
 
+def _items_of(p: Plan) -> dict[str, list[str]]:
+    """The items of each crate of a plan."""
+    out: dict[str, list[str]] = {}
+    for crate_id, iid in p.contents:
+        out.setdefault(crate_id, []).append(iid)
+    return out
+
+
+def _reservation_of(p: Plan) -> dict[str, str]:
+    """The reservation (or "" for a transfer) of each item the plan moves or leaves."""
+    out = {d.item_id: d.reservation_id for d in p.deliveries}
+    out.update({u.item_id: u.reservation_id for u in p.unplanned if u.item_id})
+    return out
+
+
 class _World:
     """The consortium's state between days: copies, transfers, open reservations, outcomes."""
 
@@ -262,6 +293,8 @@ class _World:
             for r in base.reservations
         }
         self.lent: list[tuple[date, str, str]] = []  # (due, item, where it is returned)
+        # (day, van) of the legs the latest plan has each open reservation's copy on
+        self.planned: dict[str, set[tuple[date, str]]] = {}
         for i in base.items.values():
             if i.status is ItemStatus.ON_LOAN and i.due_date is not None:
                 self.lent.append((i.due_date, i.item_id, i.home_branch_id))
@@ -292,18 +325,26 @@ class _World:
                 ready = datetime.combine(day, time(12, 0))
                 self.transfers[iid] = Transfer(iid, where, item.home_branch_id, ready)
 
+    def blame(self, rid: str, cause: str) -> None:
+        """Put a disturbance down to a reservation that has a promise and is not ready yet."""
+        o = self.outcomes.get(rid)
+        if o is not None and o.promise is not None and o.ready is None:
+            o.causes.add(cause)
+
     def scenario(self, day: date) -> Scenario:
         """The state as the planner sees it in the morning of `day`: a van whose run is
         cancelled that day is not there."""
         end = datetime.combine(day + timedelta(days=1), time(0, 0))
-        vans = tuple(
-            v
+        cancelled = {
+            v.van_id
             for v in self.base.vans
-            if not (
-                runs_on(v, day, self.calendar)
-                and self.happens(self.cancel_p, day, "cancelled_run", v.van_id)
-            )
-        )
+            if runs_on(v, day, self.calendar)
+            and self.happens(self.cancel_p, day, "cancelled_run", v.van_id)
+        }
+        for rid, legs in self.planned.items():
+            if any((day, van) in legs for van in cancelled):
+                self.blame(rid, "cancelled_run")
+        vans = tuple(v for v in self.base.vans if v.van_id not in cancelled)
         return replace(
             self.base,
             vans=vans,
@@ -318,7 +359,15 @@ class _World:
         )
 
     def promises(self, p: Plan) -> None:
-        """The first certain date told to each patron is the promise."""
+        """The first certain date told to each patron is the promise; and which van days the
+        plan has each reservation's copy on."""
+        reservation_of = _reservation_of(p)
+        items_of = _items_of(p)
+        self.planned = {}
+        for c in p.crates:
+            for iid in items_of.get(c.crate_id, []):
+                if reservation_of.get(iid):
+                    self.planned.setdefault(reservation_of[iid], set()).add((c.day, c.van_id))
         for d in p.reservations:
             o = self.outcomes.get(d.reservation_id)
             if o is None or o.promise is not None or d.promise_date is None:
@@ -338,12 +387,9 @@ class _World:
             b for b in self.base.branches if self.happens(self.d.late_pull, day, "late_pull", b)
         }
         depot = {v.van_id: v.depot_branch_id for v in self.base.vans}
-        items_of: dict[str, list[str]] = {}
-        for crate_id, iid in p.contents:
-            items_of.setdefault(crate_id, []).append(iid)
+        items_of = _items_of(p)
         handled = {d.item_id for d in p.deliveries} | {iid for _, iid in p.contents}
-        reservation_of = {d.item_id: d.reservation_id for d in p.deliveries}
-        reservation_of.update({u.item_id: u.reservation_id for u in p.unplanned if u.item_id})
+        reservation_of = _reservation_of(p)
         destination = {d.item_id: d.to_branch_id for d in p.deliveries}
 
         # Copies pulled today: some are not on the shelf.
@@ -353,6 +399,7 @@ class _World:
         missing = {i for i in sorted(pulled) if self.happens(self.d.missing, day, "missing", i)}
         for iid in missing:
             self.items[iid] = replace(self.items[iid], status=ItemStatus.MISSING)
+            self.blame(reservation_of.get(iid, ""), "missing")
 
         # Filled on the spot.
         for d in p.deliveries:
@@ -372,16 +419,22 @@ class _World:
                 continue
             fresh = any(i in pulled for i in contents)  # pulled today: may be pulled late
             at, when = legs[0][1], -1
+            cause = ""
             for van, frm, to, dep, arr in legs:
                 if (van, frm, dep) in failed_stops:
+                    cause = failed_stops[(van, frm, dep)]
                     break
                 if fresh and frm == legs[0][1] and frm in late and dep < self._pull_ready(frm, day):
+                    cause = "late_pull"
                     break
                 if (van, to, arr) in failed_stops:
                     at, when = depot[van], -1
+                    cause = failed_stops[(van, to, arr)]
                     break
                 at, when = to, arrivals.get((van, to, arr), arr)
             for iid in contents:
+                if cause:
+                    self.blame(reservation_of.get(iid, ""), cause)
                 self._after_day(iid, reservation_of.get(iid, ""), destination[iid], at, day, when)
 
         # Pulled today but not collected, or waiting at a transfer point: on their way.
@@ -440,29 +493,31 @@ class _World:
         runs: dict[str, list[RouteRow]],
         arrivals: dict[tuple[str, str, int], int],
         day: date,
-    ) -> set[tuple[str, str, int]]:
-        """(van, branch, minute) of stops where nothing can be handed over: the branch closed
-        unexpectedly, or a slow run reached it after it closed. Minute: arrival and departure."""
+    ) -> dict[tuple[str, str, int], str]:
+        """(van, branch, minute) of stops where nothing can be handed over, and why: the branch
+        closed unexpectedly (`closed_branch`), or a slow run reached it after it closed
+        (`slow_run`). Minute: arrival and departure."""
         closed = {
             b
             for b in self.base.branches
             if self.happens(self.d.closed_branch, day, "closed_branch", b)
         }
-        out: set[tuple[str, str, int]] = set()
+        out: dict[tuple[str, str, int], str] = {}
         for van, rows in runs.items():
             for r in rows:
                 if r.kind == "break" or not r.branch_id:
                     continue
+                slow = (van, r.branch_id, r.arrival or -1) in arrivals
                 arrive = arrivals.get((van, r.branch_id, r.arrival or -1), r.arrival)
-                fails = r.branch_id in closed
-                if arrive is not None and r.kind == "stop":
-                    fails = fails or not any(
-                        o <= arrive <= c for o, c in self.calendar.windows(r.branch_id, day)
-                    )
-                if fails:
+                why = "closed_branch" if r.branch_id in closed else ""
+                if not why and arrive is not None and r.kind == "stop":
+                    windows = self.calendar.windows(r.branch_id, day)
+                    if not any(o <= arrive <= c for o, c in windows):
+                        why = "slow_run" if slow else "outside_hours"
+                if why:
                     for minute in (r.arrival, r.departure):
                         if minute is not None:
-                            out.add((van, r.branch_id, minute))
+                            out[(van, r.branch_id, minute)] = why
         return out
 
     def _arrivals(

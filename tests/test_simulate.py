@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,9 @@ def test_outcomes_add_up(calm) -> None:  # type: ignore[no-untyped-def]
     f = calm.figures()
     assert calm.promised <= calm.reservations
     assert calm.kept + calm.late + calm.open_at_end == calm.promised
+    # Without disturbances a late promise can only come from re-planning.
+    assert set(calm.late_causes) <= {"replanned"}
+    assert sum(calm.late_causes.values()) == calm.late
     assert calm.tight <= calm.judged
     assert f["ready"] == len(calm.waiting) > 0
     assert min(calm.waiting) >= 0
@@ -52,6 +56,11 @@ def test_disturbances_happen_and_are_the_same_for_both_methods() -> None:
     ]  # fmt: skip
     for r in runs:
         assert r.events.get("missing", 0) > 0 and r.events.get("late_pull", 0) > 0
+        # Every late promise is put down to something, and only to what happened.
+        assert sum(r.late_causes.values()) >= r.late > 0
+        assert set(r.late_causes) <= set(r.events) | {"replanned"}
+        assert r.late_causes.get("missing", 0) > 0
+        assert r.late_never_ready <= r.late
     # Branch closures and late pulls depend only on the seed, the day and the branch.
     assert runs[0].events["late_pull"] == runs[1].events["late_pull"]
     assert runs[0].events.get("closed_branch") == runs[1].events.get("closed_branch")
@@ -70,11 +79,28 @@ def test_a_cancelled_run_is_planned_without_its_van() -> None:
 
 
 @pytest.fixture(scope="module")
-def two_vans(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+def two_vans_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("two") / "bergslagen"
     shutil.copytree(BUNDLED, folder)
     shutil.copyfile(BUNDLED / "vans_two_daily.csv", folder / "vans.csv")
-    return load_scenario(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_vans(two_vans_folder: Path) -> Scenario:
+    return load_scenario(two_vans_folder)
+
+
+def test_promises_broken_by_cancelled_runs_are_put_down_to_them(two_vans_folder: Path) -> None:
+    """About half the runs of two daily vans cancelled, nothing else going wrong: the late
+    promises are those whose copy the day before's plan had on a cancelled run, or re-planned."""
+    cancel = Disturbances(0.0, 0.0, 0, cancelled_runs_per_month=20.0, slow_run=0.0,
+                          slow_factor=1.0, closed_branch=0.0)  # fmt: skip
+    r = simulate(two_vans_folder, START, 1, 3, seconds_per_day=0.5, scale=0.3, disturbances=cancel)
+    assert set(r.events) == {"cancelled_run"}
+    assert set(r.late_causes) <= {"cancelled_run", "replanned"}
+    assert r.late_causes.get("cancelled_run", 0) > 0
+    assert sum(r.late_causes.values()) == r.late
 
 
 def _where(p: Plan) -> set[tuple[str, str, str]]:
