@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 f = r.figures()
                 events = ", ".join(f"{k} {v}" for k, v in sorted(r.events.items()))
-                causes = ", ".join(f"{k} {v}" for k, v in sorted(r.late_causes.items()))
+                causes = f"{r.late} late: " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(r.late_causes.items())
+                )
                 causes += f"; never ready {r.late_never_ready}"
                 cells = [
                     vans, f"{scale:g}", method, str(r.reservations), str(r.promised),
