@@ -29,7 +29,8 @@ planner every day (as promises.csv would), so it keeps them first.
 Each late promise is put down to the disturbances that touched its reservation after the
 promise was made (`SimulationReport.late_causes`): its copy was missing, a crate holding it
 stayed behind because of a late pull or a failed stop (the branch closed, or a slow run came
-after closing time), or a run that the day before's plan had carrying it was cancelled. A late
+after closing time), a slow run brought it in later than planned (checked in a day later,
+say), or a run that the day before's plan had carrying it was cancelled. A late
 promise that none touched is counted as `replanned`: a later plan moved the copy later than the
 plan that gave the date (a fleet that cannot move everything, say), or it waited in a queue.
 
@@ -432,6 +433,7 @@ class _World:
                     cause = failed_stops[(van, to, arr)]
                     break
                 at, when = to, arrivals.get((van, to, arr), arr)
+                cause = "slow_run" if when != arr else ""  # a slow run checks in later
             for iid in contents:
                 if cause:
                     self.blame(reservation_of.get(iid, ""), cause)

@@ -78,6 +78,19 @@ def test_a_cancelled_run_is_planned_without_its_van() -> None:
     assert r.promised > 0
 
 
+def test_promises_broken_by_slow_runs_are_put_down_to_them() -> None:
+    """Every run three times slower than planned, nothing else going wrong: stops reached after
+    closing fail and late check-ins slip a day; the late promises are put down to slow runs
+    (or re-planning), and every run driven counts as one slow run."""
+    slow = Disturbances(0.0, 0.0, 0, cancelled_runs_per_month=0.0, slow_run=1.0,
+                        slow_factor=3.0, closed_branch=0.0)  # fmt: skip
+    r = simulate(BUNDLED, START, 1, 3, seconds_per_day=0.5, scale=0.3, disturbances=slow)
+    assert set(r.events) == {"slow_run"} and r.events["slow_run"] == r.runs > 0
+    assert set(r.late_causes) <= {"slow_run", "replanned"}
+    assert r.late_causes.get("slow_run", 0) > 0
+    assert sum(r.late_causes.values()) == r.late
+
+
 @pytest.fixture(scope="module")
 def two_vans_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("two") / "bergslagen"
