@@ -498,7 +498,8 @@ class _World:
     ) -> dict[tuple[str, str, int], str]:
         """(van, branch, minute) of stops where nothing can be handed over, and why: the branch
         closed unexpectedly (`closed_branch`), or a slow run reached it after it closed
-        (`slow_run`). Minute: arrival and departure."""
+        (`slow_run`); `outside_hours` for a planned arrival outside the branch's hours, which
+        the checker rejects, so never in a checked plan. Minute: arrival and departure."""
         closed = {
             b
             for b in self.base.branches
