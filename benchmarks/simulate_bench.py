@@ -59,10 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 f = r.figures()
                 events = ", ".join(f"{k} {v}" for k, v in sorted(r.events.items()))
-                causes = f"{r.late} late: " + ", ".join(
-                    f"{k} {v}" for k, v in sorted(r.late_causes.items())
-                )
-                causes += f"; never ready {r.late_never_ready}"
+                by_cause = ", ".join(f"{k} {v}" for k, v in sorted(r.late_causes.items()))
+                causes = f"{r.late} late: {by_cause}; never ready {r.late_never_ready}"
                 cells = [
                     vans, f"{scale:g}", method, str(r.reservations), str(r.promised),
                     str(r.judged), _share(f["kept_share"]), _share(f["tight_share"]),

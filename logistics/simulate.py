@@ -187,6 +187,7 @@ def simulate(
         if check:
             report.violations += len(check_plan(scenario, p))
         world.promises(ahead)
+        world.remember_runs(ahead)
         world.carry_out(p, day)
         report.km += sum(r.km_from_prev for r in p.routes)
         report.runs += len({(r.day, r.van_id) for r in p.routes})
@@ -334,7 +335,8 @@ class _World:
 
     def scenario(self, day: date) -> Scenario:
         """The state as the planner sees it in the morning of `day`: a van whose run is
-        cancelled that day is not there."""
+        cancelled that day is not there (and the reservations the day before's plan had on
+        that run are blamed on the cancellation)."""
         end = datetime.combine(day + timedelta(days=1), time(0, 0))
         cancelled = {
             v.van_id
@@ -359,9 +361,8 @@ class _World:
             },
         )
 
-    def promises(self, p: Plan) -> None:
-        """The first certain date told to each patron is the promise; and which van days the
-        plan has each reservation's copy on."""
+    def remember_runs(self, p: Plan) -> None:
+        """Which van days the plan has each reservation's copy on (to blame a cancellation)."""
         reservation_of = _reservation_of(p)
         items_of = _items_of(p)
         self.planned = {}
@@ -369,6 +370,9 @@ class _World:
             for iid in items_of.get(c.crate_id, []):
                 if reservation_of.get(iid):
                     self.planned.setdefault(reservation_of[iid], set()).add((c.day, c.van_id))
+
+    def promises(self, p: Plan) -> None:
+        """The first certain date told to each patron is the promise."""
         for d in p.reservations:
             o = self.outcomes.get(d.reservation_id)
             if o is None or o.promise is not None or d.promise_date is None:
@@ -510,8 +514,9 @@ class _World:
             for r in rows:
                 if r.kind == "break" or not r.branch_id:
                     continue
-                slow = (van, r.branch_id, r.arrival or -1) in arrivals
-                arrive = arrivals.get((van, r.branch_id, r.arrival or -1), r.arrival)
+                key = (van, r.branch_id, r.arrival or -1)
+                slow = key in arrivals
+                arrive = arrivals.get(key, r.arrival)
                 why = "closed_branch" if r.branch_id in closed else ""
                 if not why and arrive is not None and r.kind == "stop":
                     windows = self.calendar.windows(r.branch_id, day)
