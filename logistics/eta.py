@@ -17,7 +17,9 @@ settings.checkin_minutes before its branch closes is on the shelf the next day i
 
 The promise adds settings.promise_margin_days working days on which the pickup branch is
 staffed to the expected date: enough for the usual disturbances (a late pull, a slow run, one
-missed run), see `bokflyt simulate` and BENCHMARKS.md.
+missed run), see `bokflyt simulate` and BENCHMARKS.md. It is told once the copy is in hand
+(`told`): a copy still on a shelf has a preliminary date until it is pulled, so a copy that
+is not on the shelf (about 3 in 100) changes a preliminary date, not a promise.
 """
 
 from __future__ import annotations
@@ -214,8 +216,10 @@ def patron_dates(
         if expected is None:
             status = "no_date" if not a.uncertain else status
         promise = None if expected is None else timetable.promise(pickup, expected, today)
-        sv, en = patron_messages(status, scenario.branches[pickup].name, promise)
         pulled = a.ready_date if scenario.on_shelf(a.item_id, a.source_branch_id) else None
+        sv, en = patron_messages(
+            status, scenario.branches[pickup].name, promise, preliminary=pulled is not None
+        )
         out.append(
             PatronDate(
                 rid,
@@ -261,8 +265,25 @@ def _queue_days(
     return out
 
 
-def patron_messages(status: str, branch_name: str, promise: date | None) -> tuple[str, str]:
-    """The sentences told to the patron, Swedish and English, for a reservation's promise."""
+def told(d: PatronDate, day: date) -> bool:
+    """Whether the patron has been told `d`'s promise by `day`, after that day's pull: a
+    certain date (not one awaiting a return) of a copy in hand, that is on its way, or pulled
+    from the shelf on or before `day`. A copy still on a shelf is promised once it is pulled,
+    so a copy that is not there (missing) breaks no promise; until then the date is preliminary
+    (`patron_messages`)."""
+    return certain(d) and (d.pull_date is None or d.pull_date <= day)
+
+
+def certain(d: PatronDate) -> bool:
+    """A promise date that does not wait for a return."""
+    return d.promise_date is not None and d.status not in ("awaiting_return", "no_date")
+
+
+def patron_messages(
+    status: str, branch_name: str, promise: date | None, preliminary: bool = False
+) -> tuple[str, str]:
+    """The sentences told to the patron, Swedish and English, for a reservation's promise;
+    `preliminary` while its copy is still to be pulled from the shelf (see `told`)."""
     if promise is None:
         return (
             f"Din reservation har ännu inget beräknat datum; du får ett meddelande när den "
@@ -276,6 +297,13 @@ def patron_messages(status: str, branch_name: str, promise: date | None) -> tupl
             f"finns den att hämta på {branch_name} {day_sv(promise)}.",
             f"Your reservation is waiting for a borrowed copy to be returned; it should be "
             f"ready for pickup at {branch_name} on {day_en(promise)}, but this is not certain.",
+        )
+    if preliminary:
+        return (
+            f"Din reservation beräknas finnas att hämta på {branch_name} {day_sv(promise)}; "
+            f"datumet bekräftas när exemplaret har plockats från hyllan.",
+            f"Your reservation is expected to be ready for pickup at {branch_name} "
+            f"on {day_en(promise)}; the date is confirmed once the copy is taken from the shelf.",
         )
     return (
         f"Din reservation beräknas finnas att hämta på {branch_name} {day_sv(promise)}.",

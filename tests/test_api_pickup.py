@@ -41,7 +41,8 @@ def test_the_sentence_in_swedish_by_default_and_in_english(service: Any) -> None
     assert (body["expected_date"], body["promise_date"]) == ("2026-12-01", "2026-12-02")
     assert body["language"] == "sv"
     assert body["message"] == (
-        "Din reservation beräknas finnas att hämta på B library onsdag 2 december."
+        "Din reservation beräknas finnas att hämta på B library onsdag 2 december; "
+        "datumet bekräftas när exemplaret har plockats från hyllan."
     )
     assert a.headers["content-language"] == "sv"
     en = service.client.get(f"/pickup/{code}", headers={"Accept-Language": "en-GB,en;q=0.9"})
@@ -53,6 +54,29 @@ def test_the_sentence_in_swedish_by_default_and_in_english(service: Any) -> None
     for answer in (a, en, both):  # nothing about what was reserved
         for secret in ("I1", "T1", "Ett", "Hc A", "AAA", "R1", code):
             assert secret not in answer.text
+
+
+def test_the_date_is_confirmed_once_the_copy_is_pulled(service: Any) -> None:
+    """Preliminary while the chosen copy is on its shelf (it may not be there); after the
+    pulled scan the same date is the promise."""
+    planned(service, "R1", "I1", "AAA", TUE, WED)
+    code = service.codes["R1"]
+    before = service.client.get(f"/pickup/{code}", headers={"Accept-Language": "en"}).json()
+    assert before["status"] == "placed"
+    assert before["message"].endswith(
+        "the date is confirmed once the copy is taken from the shelf."
+    )
+    pulled = service.client.post(
+        "/events",
+        json={"kind": "pulled", "branch_id": "AAA", "at": "2026-11-30T09:10", "item_id": "I1"},
+        headers=service.headers("staff"),
+    )
+    assert pulled.status_code == 201, pulled.text
+    after = service.client.get(f"/pickup/{code}", headers={"Accept-Language": "en"}).json()
+    assert (after["status"], after["promise_date"]) == ("pulled", "2026-12-02")
+    assert after["message"] == (
+        "Your reservation is expected to be ready for pickup at B library on Wednesday 2 December."
+    )
 
 
 def test_no_date_yet_and_ready(service: Any) -> None:

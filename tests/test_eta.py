@@ -17,9 +17,9 @@ from pathlib import Path
 
 from logistics.calendar import Calendar
 from logistics.check import check_plan, check_plan_folder
-from logistics.eta import Timetable
+from logistics.eta import Timetable, patron_messages, told
 from logistics.load import load_scenario
-from logistics.plan import read_plan, write_plan
+from logistics.plan import PatronDate, read_plan, write_plan
 from logistics.planner import plan
 from tests.conftest import TINY, write_scenario
 
@@ -102,6 +102,10 @@ def test_reservation_placed_on_midsummer_eve(tmp_path: Path) -> None:
     assert r9.promise_date == date(2026, 6, 23)
     assert "tisdag 23 juni" in r9.message_sv and "B library" in r9.message_sv
     assert "Tuesday 23 June" in r9.message_en
+    # Preliminary until the copy is pulled on Mon 22 June, then told as the promise.
+    assert r9.pull_date == date(2026, 6, 22)
+    assert "bekräftas när exemplaret har plockats" in r9.message_sv
+    assert (told(r9, date(2026, 6, 19)), told(r9, date(2026, 6, 22))) == (False, True)
     t = _timetable(s, date(2026, 6, 19))
     assert t.promise("BBB", date(2026, 6, 23)) == date(2026, 6, 24)
 
@@ -197,3 +201,20 @@ def test_an_item_at_the_depot_leaves_with_the_van_only_when_ready_before_it_star
     # Left waiting after a plan that ends Friday: the next van day is Monday 7 December.
     assert t.van_days_after(date(2026, 12, 5), 0) == date(2026, 12, 7)
     assert t.van_days_after(date(2026, 12, 5), 2) == date(2026, 12, 9)
+
+
+def test_a_promise_is_told_once_the_copy_is_in_hand() -> None:
+    """A copy on a shelf is promised from its pull day on, a copy already on its way at once; a
+    date that waits for a return, or no date, is never a promise."""
+    mon, tue, wed = date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)
+
+    def dates(status: str, pull: date | None, promise: date | None = wed) -> PatronDate:
+        return PatronDate("R1", "I1", "AAA", "BBB", tue, promise, status, "", "", pull)
+
+    assert [told(dates("delivered", tue), day) for day in (mon, tue, wed)] == [False, True, True]
+    assert told(dates("in_transit", None), mon)
+    assert not told(dates("awaiting_return", None), wed)
+    assert not told(dates("no_date", None, None), wed)
+    sure, _ = patron_messages("delivered", "B library", wed)
+    maybe, _ = patron_messages("delivered", "B library", wed, preliminary=True)
+    assert maybe.startswith(sure[:-1]) and maybe != sure and "bekräftas" in maybe

@@ -207,9 +207,11 @@ def message(status: str, branch_name: str, item_id: str | None, expected: Any, p
         sv = f"Din reservation på {branch_name} är avbeställd."
         en = f"Your reservation at {branch_name} is cancelled."
     else:
-        # no copy chosen but a date: it waits for a borrowed copy to come back
+        # no copy chosen but a date: it waits for a borrowed copy to come back; a chosen copy
+        # not pulled yet has a preliminary date (logistics.eta.told): it may not be there
         told = "awaiting_return" if item_id is None and promise is not None else status
-        sv, en = patron_messages(told, branch_name, promise)
+        preliminary = status == "placed" and item_id is not None
+        sv, en = patron_messages(told, branch_name, promise, preliminary=preliminary)
     return sv if lang == "sv" else en
 
 
