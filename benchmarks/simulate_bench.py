@@ -27,6 +27,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "simulate.md"
 START = date(2026, 11, 30)
 COLUMNS = (
     "fleet", "scale", "sourcing", "reservations", "promised", "judged", "kept", "tight ≤1 wd",
+    "kept if told before the pull", "told later (share, mean wd)",
     "waiting mean", "median", "p90", "km", "crates", "events", "late by cause", "wall s",
 )  # fmt: skip
 
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                 cells = [
                     vans, f"{scale:g}", method, str(r.reservations), str(r.promised),
                     str(r.judged), _share(f["kept_share"]), _share(f["tight_share"]),
+                    _share(f["first_date_kept_share"]),
+                    f"{_share(f['told_later_share'])}, {f['told_later_mean']}",
                     str(f["waiting_mean"]), str(f["waiting_median"]), str(f["waiting_p90"]),
                     f"{r.km:.0f}", str(r.crates), events, causes, f"{time.monotonic() - began:.0f}",
                 ]  # fmt: skip

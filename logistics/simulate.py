@@ -3,8 +3,8 @@ and compare what happened with what patrons were promised.
 
 Each morning the planner plans the coming days (the lookahead) from the state left by the day
 before (which copies are where, which are on their way, which reservations are open), exactly
-as it would be run each morning; patrons are told that plan's dates. Its first day is then
-carried out with disturbances drawn from a seeded generator:
+as it would be run each morning; patrons are told that plan's dates (see below). Its first day
+is then carried out with disturbances drawn from a seeded generator:
 
 - a pulled copy is not on the shelf (`missing`): the reservation waits for another copy;
 - staff pull late at a branch (`late_pull`): a crate whose van comes before the items are
@@ -22,22 +22,27 @@ settings.loan_days; then it is returned at the pickup branch and travels home. D
 only on the seed, the day and what they concern, so two sourcing methods meet the same
 disturbances.
 
-The promise of a reservation is the first one the planner made for it (what the patron was
-told); the real ready date is the day it was on the shelf. The promises are given back to the
-planner every day (as promises.csv would), so it keeps them first.
+The promise of a reservation is the first date the planner gave it once its copy was in hand
+(what the patron was told, `logistics.eta.told`: a copy still on a shelf is promised after its
+pull, so a copy found missing then breaks no promise; the next copy is promised); the real
+ready date is the day it was on the shelf. The promises are given back to the planner every day
+(as promises.csv would), so it keeps them first.
 
 Each late promise is put down to the disturbances that touched its reservation after the
-promise was made (`SimulationReport.late_causes`): its copy was missing, a crate holding it
-stayed behind because of a late pull or a failed stop (the branch closed, or a slow run came
-after closing time), a slow run brought it in later than planned (checked in a day later,
-say), or a run that the day before's plan had carrying it was cancelled. A late
-promise that none touched is counted as `replanned`: a later plan moved the copy later than the
-plan that gave the date (a fleet that cannot move everything, say), or it waited in a queue.
+promise was made (`SimulationReport.late_causes`): its copy was missing (which only a promise
+told before the pull could meet), a crate holding it stayed behind because of a late pull or a
+failed stop (the branch closed, or a slow run came after closing time), a slow run brought it
+in later than planned (checked in a day later, say), or a run that the day before's plan had
+carrying it was cancelled. A late promise that none touched is counted as `replanned`: a later
+plan moved the copy later than the plan that gave the date (a fleet that cannot move
+everything, say), or it waited in a queue.
 
 Simplifications: each day's plan starts from items, not crates, so what waits at a hub
 overnight is packed again there the next morning (re-sorted, as Örebro does), and `crates`
-counts crates per day they move; reservations placed during a day are planned that morning;
-a slow run is checked against opening hours stop by stop, not against the relays it feeds.
+counts crates per day they move; reservations placed during a day are planned that morning
+(their copies are pulled from the next pull list on), though told only by the next morning's
+plan; a slow run is checked against opening hours stop by stop, not against the relays it
+feeds.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ import numpy as np
 
 from logistics.calendar import Calendar, runs_on
 from logistics.check import check_plan
-from logistics.eta import shelf_date
+from logistics.eta import certain, shelf_date, told
 from logistics.generate import generate_demand
 from logistics.load import load_scenario
 from logistics.model import Item, ItemStatus, Reservation, Scenario, Transfer
@@ -90,6 +95,13 @@ class Outcome:
     expected: date | None = None
     promise: date | None = None
     ready: date | None = None
+    told: date | None = None  # the day the promise was told
+    # The date the patron sees before it is told (preliminary), as the service keeps it: a
+    # plan's, kept while later plans' expected dates are not after it; and the first one
+    # a plan gave, and the day it did.
+    dated: date | None = None
+    first_date: date | None = None
+    first_dated: date | None = None
     causes: set[str] = field(default_factory=set)  # disturbances that touched it once promised
 
 
@@ -116,6 +128,11 @@ class SimulationReport:
     # late promises per cause (see the module docstring; one late promise may have several)
     late_causes: dict[str, int] = field(default_factory=dict)
     late_never_ready: int = 0  # late promises whose reservation was not ready by the end
+    # Had patrons been told the first certain date at once, before the pull: kept and late
+    # over those judged, and working days a promise was told after that first date.
+    first_kept: int = 0
+    first_late: int = 0
+    told_later: list[int] = field(default_factory=list)
 
     @property
     def judged(self) -> int:
@@ -139,6 +156,19 @@ class SimulationReport:
             **{f"events_{k}": v for k, v in sorted(self.events.items())},
             "late_never_ready": self.late_never_ready,
             **{f"late_{k}": v for k, v in sorted(self.late_causes.items())},
+            "first_date_kept_share": (
+                round(self.first_kept / (self.first_kept + self.first_late), 4)
+                if self.first_kept + self.first_late
+                else None
+            ),
+            "told_later_share": (
+                round(sum(x > 0 for x in self.told_later) / len(self.told_later), 4)
+                if self.told_later
+                else None
+            ),
+            "told_later_mean": (
+                round(statistics.fmean(self.told_later), 3) if self.told_later else None
+            ),
         }
 
 
@@ -186,7 +216,7 @@ def simulate(
         p = first_day(ahead)
         if check:
             report.violations += len(check_plan(scenario, p))
-        world.promises(ahead)
+        world.promises(ahead, day)
         world.remember_runs(ahead)
         world.carry_out(p, day)
         report.km += sum(r.km_from_prev for r in p.routes)
@@ -201,12 +231,18 @@ def simulate(
         report.reservations += 1
         if o.ready is not None:
             report.waiting.append(world.calendar.working_days_between(o.placed, o.ready))
+        first = _judge(o.first_date, o.ready, end)
+        report.first_kept += first == "kept"
+        report.first_late += first == "late"
         if o.promise is None:
             continue
         report.promised += 1
-        if o.ready is not None and o.ready <= o.promise:
+        if o.told is not None and o.first_dated is not None:
+            report.told_later.append(world.calendar.working_days_between(o.first_dated, o.told))
+        verdict = _judge(o.promise, o.ready, end)
+        if verdict == "kept":
             report.kept += 1
-        elif o.ready is not None or o.promise < end:
+        elif verdict == "late":
             report.late += 1
             report.late_never_ready += o.ready is None
             for cause in o.causes or {"replanned"}:
@@ -218,6 +254,16 @@ def simulate(
             report.tight += 1
     report.events = dict(world.events)
     return report
+
+
+def _judge(promise: date | None, ready: date | None, end: date) -> str:
+    """`kept` (ready on or before the promise), `late` (ready after it, or not ready and the
+    promise before `end`), else `open` (not judged) or `none` (no promise)."""
+    if promise is None:
+        return "none"
+    if ready is not None and ready <= promise:
+        return "kept"
+    return "late" if ready is not None or promise < end else "open"
 
 
 def first_day(p: Plan) -> Plan:
@@ -354,10 +400,10 @@ class _World:
             items=self.items,
             reservations=tuple(r for r in self.open.values() if r.placed_at < end),
             transfers=tuple(self.transfers.values()),
-            promises={
-                rid: o.promise
+            promises={  # told and preliminary dates, as the service exports them
+                rid: seen
                 for rid, o in self.outcomes.items()
-                if o.promise is not None and o.ready is None
+                if o.ready is None and (seen := o.promise or o.dated) is not None
             },
         )
 
@@ -371,15 +417,28 @@ class _World:
                 if reservation_of.get(iid):
                     self.planned.setdefault(reservation_of[iid], set()).add((c.day, c.van_id))
 
-    def promises(self, p: Plan) -> None:
-        """The first certain date told to each patron is the promise."""
+    def promises(self, p: Plan, day: date) -> None:
+        """The dates patrons see, from the first plan made after they placed the reservation:
+        preliminary while the copy is on a shelf, kept as the service keeps them (a later
+        plan's date only when its expected date is after the one seen), and the promise once
+        the copy is in hand (`logistics.eta.told`): on its pull day, after the pull, so
+        `carry_out` takes the promise back when that pull finds the copy missing. A date that
+        waits for a return is none (nor is it a deadline for the planner)."""
         for d in p.reservations:
             o = self.outcomes.get(d.reservation_id)
-            if o is None or o.promise is not None or d.promise_date is None:
+            # placed during the day: planned that morning, but told by the next morning's plan
+            if o is None or o.promise is not None or o.placed >= day:
                 continue
-            if d.status in ("awaiting_return", "no_date"):
+            if not certain(d):
+                o.dated = None
                 continue
-            o.expected, o.promise = d.expected_ready_date, d.promise_date
+            if o.first_date is None:
+                o.first_date, o.first_dated = d.promise_date, day
+            expected = d.expected_ready_date
+            if o.dated is None or (expected is not None and expected > o.dated):
+                o.dated = d.promise_date
+            if told(d, day):
+                o.expected, o.promise, o.told = expected, o.dated, day
 
     def carry_out(self, p: Plan, day: date) -> None:
         """Do the day's plan with disturbances and update the state."""
@@ -404,7 +463,11 @@ class _World:
         missing = {i for i in sorted(pulled) if self.happens(self.d.missing, day, "missing", i)}
         for iid in missing:
             self.items[iid] = replace(self.items[iid], status=ItemStatus.MISSING)
-            self.blame(reservation_of.get(iid, ""), "missing")
+            o = self.outcomes.get(reservation_of.get(iid, ""))
+            if o is not None and o.told == day:  # told after the pull, so not told
+                o.expected = o.promise = o.told = None
+            else:
+                self.blame(reservation_of.get(iid, ""), "missing")
 
         # Filled on the spot.
         for d in p.deliveries:
