@@ -22,11 +22,13 @@ settings.loan_days; then it is returned at the pickup branch and travels home. D
 only on the seed, the day and what they concern, so two sourcing methods meet the same
 disturbances.
 
-The promise of a reservation is the first date the planner gave it once its copy was in hand
-(what the patron was told, `logistics.eta.told`: a copy still on a shelf is promised after its
-pull, so a copy found missing then breaks no promise; the next copy is promised); the real
-ready date is the day it was on the shelf. The promises are given back to the planner every day
-(as promises.csv would), so it keeps them first.
+The promise of a reservation is the date its patron sees once its copy is in hand
+(`logistics.eta.told`, see `_World.promises`): patrons see a date from the first plan made
+after they placed the reservation, preliminary while the copy is on a shelf and kept as the
+service keeps it, and promised after the pull, so a copy found missing then breaks no promise;
+the next copy is promised. The real ready date is the day the copy was on the shelf. Promises
+and preliminary dates are given back to the planner every day (as promises.csv would), so it
+keeps them first.
 
 Each late promise is put down to the disturbances that touched its reservation after the
 promise was made (`SimulationReport.late_causes`): its copy was missing (which only a promise
