@@ -98,9 +98,9 @@ class Outcome:
     promise: date | None = None
     ready: date | None = None
     told: date | None = None  # the day the promise was told
-    # The date the patron sees before it is told (preliminary), as the service keeps it: a
-    # plan's, kept while later plans' expected dates are not after it; and the first one
-    # a plan gave, and the day it did.
+    # The date the patron sees (preliminary until told, then the promise), as the service
+    # keeps it: a plan's, kept while later plans' expected dates are not after it; and the
+    # first one a plan gave, and the day it did.
     dated: date | None = None
     first_date: date | None = None
     first_dated: date | None = None
@@ -402,10 +402,10 @@ class _World:
             items=self.items,
             reservations=tuple(r for r in self.open.values() if r.placed_at < end),
             transfers=tuple(self.transfers.values()),
-            promises={  # told and preliminary dates, as the service exports them
-                rid: seen
+            promises={  # the dates seen, told or preliminary, as the service exports them
+                rid: o.dated
                 for rid, o in self.outcomes.items()
-                if o.ready is None and (seen := o.promise or o.dated) is not None
+                if o.dated is not None and o.ready is None
             },
         )
 
@@ -468,8 +468,7 @@ class _World:
             o = self.outcomes.get(reservation_of.get(iid, ""))
             if o is not None and o.told == day:  # told after the pull, so not told
                 o.expected = o.promise = o.told = None
-            else:
-                self.blame(reservation_of.get(iid, ""), "missing")
+            self.blame(reservation_of.get(iid, ""), "missing")  # a promise told on an earlier day
 
         # Filled on the spot.
         for d in p.deliveries:

@@ -73,8 +73,7 @@ def test_a_missing_copy_breaks_no_promise() -> None:
                         slow_run=0.0, closed_branch=0.0)  # fmt: skip
     r = simulate(BUNDLED, START, 1, 3, seconds_per_day=0.5, scale=0.3, disturbances=only)
     assert r.events.get("missing", 0) > 0
-    assert "missing" not in r.late_causes
-    assert set(r.late_causes) <= {"replanned"}
+    assert set(r.late_causes) <= {"replanned"}  # none put down to `missing`
     assert r.promised > 0
     assert len(r.told_later) == r.promised and min(r.told_later) >= 0
     # Had each patron's first date, seen before the pull, been the promise, the missing
